@@ -50,6 +50,24 @@ TEST(Program, OneInterOpThreadRunsBranchesOneAfterAnother) {
     EXPECT_EQ(program.read("right"), (std::vector<float>{1, 2, 3, 4}));
 }
 
+TEST(Program, ProfileTimesEveryKernelOverRunsUntilReset) {
+    opgraph::Program program(graph_of(kTwoBranches), session().ops(), threads(1));
+    program.write("x", {0, 1, 2, 3});
+    for (int i = 0; i < 3; ++i) program.run();
+    EXPECT_EQ(program.profiled_runs(), 3);
+    const std::vector<opgraph::KernelProfile> profile = program.profile();
+    ASSERT_EQ(profile.size(), 2u);
+    EXPECT_EQ(profile[0].node, "left");
+    EXPECT_EQ(profile[1].node, "right");
+    for (const opgraph::KernelProfile& k : profile) {
+        EXPECT_EQ(k.op, "test_rendezvous");
+        EXPECT_GT(k.seconds, 0.0);
+    }
+    program.reset_profile();
+    EXPECT_EQ(program.profiled_runs(), 0);
+    for (const opgraph::KernelProfile& k : program.profile()) EXPECT_EQ(k.seconds, 0.0);
+}
+
 TEST(Program, ConcurrentAndSequentialRunsGiveTheSameValues) {
     // graphs/residual.yaml: a stem, two parallel conv paths, a residual add, a concat and two
     // outputs, run with one and with two inter-op threads from the same weights.

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <chrono>
 #include <mutex>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
@@ -22,9 +23,14 @@ struct FlowExecutor::Impl {
     std::vector<std::unique_ptr<flow::continue_node<flow::continue_msg>>> nodes;
     std::mutex error_mutex;
     std::optional<ExecutionError> error;
+    std::vector<double> seconds;  // per task, summed over runs (each task writes only its own)
+    std::int64_t runs = 0;
 
     Impl(std::vector<FlowTask> t, const ThreadConfig& config)
-        : tasks(std::move(t)), threads(config.resolved()), arena(threads.inter_op) {
+        : tasks(std::move(t)),
+          threads(config.resolved()),
+          arena(threads.inter_op),
+          seconds(tasks.size(), 0.0) {
         arena.execute([&] { build(); });
     }
 
@@ -50,7 +56,10 @@ struct FlowExecutor::Impl {
         // oneDNN's OpenMP runtime reads the calling thread's setting.
         omp_set_num_threads(threads.intra_op);
         try {
+            const auto start = std::chrono::steady_clock::now();
             tasks[i].body();
+            seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                              .count();
         } catch (const std::exception& e) {
             std::lock_guard<std::mutex> lock(error_mutex);
             if (!error) error.emplace(tasks[i].node, tasks[i].op, e.what());
@@ -68,6 +77,7 @@ FlowExecutor::~FlowExecutor() {
 
 void FlowExecutor::run() {
     impl_->error.reset();
+    ++impl_->runs;
     impl_->arena.execute([&] {
         impl_->start->try_put(flow::continue_msg{});
         impl_->graph->wait_for_all();
@@ -78,6 +88,15 @@ void FlowExecutor::run() {
         impl_->arena.execute([&] { impl_->graph->reset(); });
         throw failure;
     }
+}
+
+std::vector<double> FlowExecutor::task_seconds() const { return impl_->seconds; }
+
+std::int64_t FlowExecutor::runs() const { return impl_->runs; }
+
+void FlowExecutor::reset_times() {
+    impl_->seconds.assign(impl_->tasks.size(), 0.0);
+    impl_->runs = 0;
 }
 
 }  // namespace opgraph::detail

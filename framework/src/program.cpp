@@ -39,6 +39,7 @@ struct Program::Impl {
     std::vector<std::string> params;
     std::vector<std::unique_ptr<Kernel>> kernels;
     std::vector<std::string> kernel_nodes;
+    std::vector<std::string> kernel_ops;
     std::unique_ptr<detail::FlowExecutor> executor;
     ThreadConfig threads;
     std::uint64_t step = 0;
@@ -129,6 +130,7 @@ struct Program::Impl {
         Kernel* raw = kernel.get();
         kernels.push_back(std::move(kernel));
         kernel_nodes.push_back(node.name);
+        kernel_ops.push_back(node.op);
         auto stream = std::make_shared<dnnl::stream>(engine);
         tasks.push_back({node.name, node.op,
                          [raw, stream] {
@@ -221,5 +223,18 @@ std::vector<std::string> Program::implementations() const {
         out.push_back(impl_->kernel_nodes[i] + ": " + impl_->kernels[i]->implementation());
     return out;
 }
+
+std::vector<KernelProfile> Program::profile() const {
+    const std::vector<double> seconds = impl_->executor->task_seconds();
+    std::vector<KernelProfile> out;
+    for (std::size_t i = 0; i < impl_->kernels.size(); ++i)
+        out.push_back({impl_->kernel_nodes[i], impl_->kernel_ops[i],
+                       impl_->kernels[i]->implementation(), seconds[i]});
+    return out;
+}
+
+std::int64_t Program::profiled_runs() const { return impl_->executor->runs(); }
+
+void Program::reset_profile() { impl_->executor->reset_times(); }
 
 }  // namespace opgraph

@@ -34,6 +34,14 @@ private:
     std::string op_;
 };
 
+// Where one kernel's time went (Program::profile).
+struct KernelProfile {
+    std::string node;
+    std::string op;
+    std::string implementation;  // Kernel::implementation(), e.g. "jit:avx512_core"
+    double seconds = 0;          // wall time summed over the runs since the last reset
+};
+
 struct ProgramOptions {
     std::int64_t batch_size = 1;
     bool training = false;
@@ -72,6 +80,11 @@ public:
     const ThreadConfig& threads() const;
     // "node: implementation" for every kernel (e.g. "conv2d: jit:avx512_core").
     std::vector<std::string> implementations() const;
+    // Per-kernel wall time since construction or reset_profile(), in execution order, and
+    // the number of run() calls it covers.
+    std::vector<KernelProfile> profile() const;
+    std::int64_t profiled_runs() const;
+    void reset_profile();
 
 private:
     struct Impl;
