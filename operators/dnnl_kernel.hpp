@@ -5,6 +5,7 @@
 
 #include <dnnl.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,7 +20,8 @@
 namespace opgraph::ops {
 
 // An input as a primitive needs it: the producer's memory itself when the layouts agree,
-// otherwise a private buffer refreshed by a reorder at the start of each step.
+// otherwise a private buffer refreshed by a reorder at the start of each step (counted:
+// executed()).
 class InputAdapter {
 public:
     void bind(const dnnl::memory& given, const dnnl::memory::desc& wanted,
@@ -33,15 +35,20 @@ public:
         reorder_ = dnnl::reorder(given_, memory_);
     }
     void prepare(dnnl::stream& stream) {
-        if (reorder_) reorder_.execute(stream, given_, memory_);
+        if (!reorder_) return;
+        reorder_.execute(stream, given_, memory_);
+        ++executed_;
     }
     const dnnl::memory& memory() const { return memory_; }
     bool reorders() const { return static_cast<bool>(reorder_); }
+    // Reorders prepare() has executed so far.
+    std::int64_t executed() const { return executed_; }
 
 private:
     dnnl::memory given_;
     dnnl::memory memory_;
     dnnl::reorder reorder_;
+    std::int64_t executed_ = 0;
 };
 
 // A kernel that runs one primitive after adapting its inputs. Subclasses fill outputs_,
@@ -54,6 +61,11 @@ public:
         primitive_.execute(stream, args_);
     }
     std::string implementation() const override { return impl_; }
+    std::int64_t reorders() const override {
+        std::int64_t n = 0;
+        for (const InputAdapter& a : adapters_) n += a.executed();
+        return n;
+    }
 
 protected:
     // Binds `given` to argument `arg`, reordering to `wanted` when needed.

@@ -300,6 +300,8 @@ const std::vector<Command>& commands() {
         {"train", "train a graph as its training section says (Keras-style output)", train},
         {"eval", "evaluate a graph with given weights on its test set: loss and accuracy", eval},
         {"predict", "write class probabilities for an IDX file of images", predict},
+        {"bench", "time training or inference steps on synthetic data, with a per-op profile",
+         bench},
     };
     return all;
 }

@@ -17,4 +17,7 @@ struct Command {
 
 const std::vector<Command>& commands();
 
+// `opgraph bench` (bench_command.cpp).
+int bench(const Args& args);
+
 }  // namespace opgraph::cli

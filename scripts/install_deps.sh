@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
     cmake g++ make                      # toolchain (CMake >= 3.25)
     libdnnl-dev                         # oneDNN 2.6: kernels
+    ocl-icd-opencl-dev                  # dnnl-config.cmake requires OpenCL (GPU runtime)
     libtbb-dev                          # oneTBB: flow-graph executor
     libyaml-cpp-dev                     # YAML graph files
     libboost-program-options-dev        # the opgraph CLI

@@ -38,6 +38,11 @@ std::string fixed5(double value) {
 }
 
 // The value `monitor` names in `log`; none for a val_ monitor without validation.
+double value_or(const std::map<std::string, double>& state, const char* key, double fallback) {
+    const auto it = state.find(key);
+    return it == state.end() ? fallback : it->second;
+}
+
 std::optional<double> monitored(const std::string& monitor, const EpochLog& log,
                                 const CallbackContext& context) {
     if (monitor == "loss") return log.loss;
@@ -191,6 +196,11 @@ public:
         return false;
     }
 
+    std::map<std::string, double> state() const override { return {{"best", best_}}; }
+    void restore(const std::map<std::string, double>& state) override {
+        best_ = value_or(state, "best", best_);
+    }
+
 private:
     void save(std::int64_t epoch, const std::map<std::string, double>& values,
               CallbackContext& context) {
@@ -286,6 +296,15 @@ public:
             print_line(context, "Epoch " + epoch_str(stopped_epoch_) + ": early stopping");
     }
 
+    std::map<std::string, double> state() const override {
+        return {{"wait", double(wait_)}, {"best", best_}, {"best_epoch", double(best_epoch_)}};
+    }
+    void restore(const std::map<std::string, double>& state) override {
+        wait_ = static_cast<std::int64_t>(value_or(state, "wait", double(wait_)));
+        best_ = value_or(state, "best", best_);
+        best_epoch_ = static_cast<std::int64_t>(value_or(state, "best_epoch", double(best_epoch_)));
+    }
+
 private:
     void keep_weights(const CallbackContext& context) {
         best_weights_.clear();
@@ -310,13 +329,14 @@ public:
           separator_(item.attrs.get_string("separator")),
           append_(item.attrs.get_bool("append")) {}
 
-    void on_train_begin(CallbackContext&) override {
+    void on_train_begin(CallbackContext& context) override {
         write_header_ = true;
-        if (append_) {
+        const bool append = append_ || context.resumed;
+        if (append) {
             std::error_code error;
             write_header_ = !fs::exists(filename_, error) || fs::file_size(filename_, error) == 0;
         }
-        file_.open(filename_, append_ ? std::ios::app : std::ios::trunc);
+        file_.open(filename_, append ? std::ios::app : std::ios::trunc);
         if (!file_) throw CheckpointError(filename_ + ": cannot open the CSV log for writing");
     }
 
@@ -410,6 +430,16 @@ public:
             }
         }
         return false;
+    }
+
+    std::map<std::string, double> state() const override {
+        return {{"best", best_}, {"wait", double(wait_)}, {"cooldown", double(cooldown_counter_)}};
+    }
+    void restore(const std::map<std::string, double>& state) override {
+        best_ = value_or(state, "best", best_);
+        wait_ = static_cast<std::int64_t>(value_or(state, "wait", double(wait_)));
+        cooldown_counter_ =
+            static_cast<std::int64_t>(value_or(state, "cooldown", double(cooldown_counter_)));
     }
 
 private:

@@ -1,5 +1,6 @@
 #include "opgraph/program.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -40,7 +41,11 @@ struct Program::Impl {
     std::vector<std::unique_ptr<Kernel>> kernels;
     std::vector<std::string> kernel_nodes;
     std::vector<std::string> kernel_ops;
+    std::vector<std::vector<int>> readers;  // per kernel: the kernels that read its parameters
+                                            // (itself and its backward nodes)
+    std::map<std::string, int> param_owner;  // parameter -> the kernel that declared it
     std::unique_ptr<detail::FlowExecutor> executor;
+    std::vector<std::int64_t> reorders_at_reset;  // Kernel::reorders() at reset_profile()
     ThreadConfig threads;
     std::uint64_t step = 0;
 
@@ -79,12 +84,15 @@ struct Program::Impl {
             inputs.push_back(v.memory);
             if (v.producer >= 0) after.push_back(static_cast<std::size_t>(v.producer));
         }
+        const int index = static_cast<int>(kernels.size());
+        readers.push_back({index});
         if (node.attrs.has(kForwardAttr)) {
             const std::string& forward = node.attrs.get_string(kForwardAttr);
             for (std::size_t k = 0; k < kernel_nodes.size(); ++k)
                 if (kernel_nodes[k] == forward) {
                     ctx.forward = kernels[k].get();
                     after.push_back(k);
+                    readers[k].push_back(index);
                 }
             if (ctx.forward == nullptr)
                 node_error(node, "backward node's forward node '" + forward + "' is not compiled");
@@ -100,6 +108,7 @@ struct Program::Impl {
                     std::copy(init.begin(), init.end(),
                               static_cast<float*>(v.memory.get_data_handle()));
                     params.push_back(name);
+                    param_owner[name] = static_cast<int>(kernels.size());
                 }
                 ctx.param_shapes.push_back(p.shape);
                 inputs.push_back(values.at(name).memory);
@@ -115,7 +124,6 @@ struct Program::Impl {
         } catch (const std::exception& e) {
             node_error(node, "cannot compile op '" + node.op + "': " + e.what());
         }
-        const int index = static_cast<int>(kernels.size());
         const auto descs = kernel->output_descs();
         if (descs.size() != ctx.output_shapes.size())
             node_error(node, "kernel of op '" + node.op + "' gives " + std::to_string(descs.size()) +
@@ -139,6 +147,28 @@ struct Program::Impl {
                          },
                          after});
     }
+
+    // The update task of `param`: after its gradient's producer and after every kernel that
+    // reads the parameter (the node declaring it and that node's backward nodes).
+    void add_update(const std::string& param, const std::string& gradient,
+                    const ParamUpdate& update, std::vector<detail::FlowTask>& tasks) {
+        const auto owner = param_owner.find(param);
+        if (owner == param_owner.end())
+            throw std::invalid_argument("no parameter '" + param + "' to update");
+        const Value& p = values.at(param);
+        const Value& g = value(gradient);
+        if (g.shape != p.shape || g.memory.get_desc() != row_major_desc(g.shape))
+            throw std::invalid_argument("gradient '" + gradient + "' of '" + param +
+                                        "' is not row-major over the parameter's shape");
+        std::vector<std::size_t> after;
+        if (g.producer >= 0) after.push_back(static_cast<std::size_t>(g.producer));
+        for (int k : readers[static_cast<std::size_t>(owner->second)])
+            after.push_back(static_cast<std::size_t>(k));
+        float* value = static_cast<float*>(p.memory.get_data_handle());
+        const float* grad = static_cast<const float*>(g.memory.get_data_handle());
+        const auto count = static_cast<std::size_t>(element_count(p.shape));
+        tasks.push_back({param, "update", [=] { update(param, value, grad, count); }, after});
+    }
 };
 
 Program::Program(const Graph& graph, const OpRegistry& ops, const ProgramOptions& options)
@@ -151,7 +181,11 @@ Program::Program(const Graph& graph, const OpRegistry& ops, const ProgramOptions
     }
     std::vector<detail::FlowTask> tasks;
     for (const Node& node : graph.nodes) impl_->compile_node(node, ops, options, tasks);
+    if (options.update)
+        for (const auto& [param, gradient] : options.param_gradients)
+            impl_->add_update(param, gradient, options.update, tasks);
     impl_->executor = std::make_unique<detail::FlowExecutor>(std::move(tasks), impl_->threads);
+    impl_->reorders_at_reset.assign(impl_->kernels.size(), 0);
 }
 
 Program::~Program() = default;
@@ -181,29 +215,52 @@ dnnl::memory::desc plain_like(const dnnl::memory::desc& own, const Shape& shape)
     return own == row_major ? row_major : plain_data_desc(shape);
 }
 
-}  // namespace
-
-void Program::write(const std::string& name, const std::vector<float>& data) {
-    const Impl::Value& v = impl_->value(name);
-    if (static_cast<std::int64_t>(data.size()) != element_count(v.shape))
+// Copies between a value and `count` floats in the plain layout: a memcpy when the value is
+// stored plainly (no primitive created), else a reorder.
+void copy_plain(const Shape& shape, const dnnl::memory& own, float* plain_data,
+                std::size_t count, bool into_value, const std::string& name) {
+    if (static_cast<std::int64_t>(count) != element_count(shape))
         throw std::invalid_argument("value '" + name + "' holds " +
-                                    std::to_string(element_count(v.shape)) + " floats, not " +
-                                    std::to_string(data.size()));
-    const dnnl::memory::desc plain = plain_like(v.memory.get_desc(), v.shape);
-    dnnl::memory src(plain, impl_->engine, const_cast<float*>(data.data()));
-    dnnl::stream stream(impl_->engine);
-    dnnl::reorder(src, v.memory).execute(stream, src, const_cast<dnnl::memory&>(v.memory));
+                                    std::to_string(element_count(shape)) + " floats, not " +
+                                    std::to_string(count));
+    const dnnl::memory::desc plain = plain_like(own.get_desc(), shape);
+    auto* data = static_cast<float*>(own.get_data_handle());
+    if (own.get_desc() == plain) {
+        if (into_value)
+            std::copy_n(plain_data, count, data);
+        else
+            std::copy_n(data, count, plain_data);
+        return;
+    }
+    dnnl::memory other(plain, own.get_engine(), plain_data);
+    dnnl::memory value = own;
+    dnnl::stream stream(own.get_engine());
+    if (into_value)
+        dnnl::reorder(other, value).execute(stream, other, value);
+    else
+        dnnl::reorder(value, other).execute(stream, value, other);
     stream.wait();
 }
 
-std::vector<float> Program::read(const std::string& name) const {
+}  // namespace
+
+void Program::write(const std::string& name, const float* data, std::size_t count) {
     const Impl::Value& v = impl_->value(name);
-    std::vector<float> out(static_cast<std::size_t>(element_count(v.shape)));
-    const dnnl::memory::desc plain = plain_like(v.memory.get_desc(), v.shape);
-    dnnl::memory dst(plain, impl_->engine, out.data());
-    dnnl::stream stream(impl_->engine);
-    dnnl::reorder(v.memory, dst).execute(stream, const_cast<dnnl::memory&>(v.memory), dst);
-    stream.wait();
+    copy_plain(v.shape, v.memory, const_cast<float*>(data), count, true, name);
+}
+
+void Program::read(const std::string& name, float* out, std::size_t count) const {
+    const Impl::Value& v = impl_->value(name);
+    copy_plain(v.shape, v.memory, out, count, false, name);
+}
+
+void Program::write(const std::string& name, const std::vector<float>& data) {
+    write(name, data.data(), data.size());
+}
+
+std::vector<float> Program::read(const std::string& name) const {
+    std::vector<float> out(static_cast<std::size_t>(element_count(shape(name))));
+    read(name, out.data(), out.size());
     return out;
 }
 
@@ -229,12 +286,24 @@ std::vector<KernelProfile> Program::profile() const {
     std::vector<KernelProfile> out;
     for (std::size_t i = 0; i < impl_->kernels.size(); ++i)
         out.push_back({impl_->kernel_nodes[i], impl_->kernel_ops[i],
-                       impl_->kernels[i]->implementation(), seconds[i]});
+                       impl_->kernels[i]->implementation(), seconds[i],
+                       impl_->kernels[i]->reorders() - impl_->reorders_at_reset[i]});
     return out;
 }
 
 std::int64_t Program::profiled_runs() const { return impl_->executor->runs(); }
 
-void Program::reset_profile() { impl_->executor->reset_times(); }
+void Program::reset_profile() {
+    impl_->executor->reset_times();
+    for (std::size_t i = 0; i < impl_->kernels.size(); ++i)
+        impl_->reorders_at_reset[i] = impl_->kernels[i]->reorders();
+}
+
+std::int64_t Program::allocated_bytes() const {
+    std::int64_t bytes = 0;
+    for (const auto& [name, value] : impl_->values)
+        bytes += static_cast<std::int64_t>(value.memory.get_desc().get_size());
+    return bytes;
+}
 
 }  // namespace opgraph

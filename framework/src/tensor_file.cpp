@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "opgraph/error.hpp"
 
@@ -26,6 +28,30 @@ constexpr const char* kMetadataKey = "__metadata__";
 }
 
 std::string errno_text() { return std::strerror(errno); }
+
+// Checksums: "crc32:<tensor>" holds the CRC-32 of a tensor's bytes, "crc32:__metadata__" that
+// of the other metadata entries (key, '=', value, '\n', in key order), as 8 hex digits.
+constexpr const char* kCrcPrefix = "crc32:";
+
+std::string crc_hex(const void* data, std::size_t bytes, uLong crc = crc32(0L, Z_NULL, 0)) {
+    const auto* p = static_cast<const Bytef*>(data);
+    while (bytes > 0) {  // crc32 takes a uInt length
+        const uInt chunk = static_cast<uInt>(std::min<std::size_t>(bytes, 1u << 30));
+        crc = crc32(crc, p, chunk);
+        p += chunk;
+        bytes -= chunk;
+    }
+    char text[9];
+    std::snprintf(text, sizeof text, "%08lx", static_cast<unsigned long>(crc));
+    return text;
+}
+
+std::string metadata_crc(const std::map<std::string, std::string>& metadata) {
+    std::string text;
+    for (const auto& [key, value] : metadata)
+        if (key.rfind(kCrcPrefix, 0) != 0) text += key + "=" + value + "\n";
+    return crc_hex(text.data(), text.size());
+}
 
 // Writes all of `data` to fd or fails naming the file.
 void write_all(int fd, const char* data, std::size_t size, const std::filesystem::path& file) {
@@ -57,8 +83,12 @@ const NamedTensor* TensorFile::find(const std::string& name) const {
 }
 
 void write_tensor_file(const std::filesystem::path& file, const TensorFile& content) {
+    std::map<std::string, std::string> metadata = content.metadata;
+    for (const NamedTensor& t : content.tensors)
+        metadata[kCrcPrefix + t.name] = crc_hex(t.data.data(), t.data.size() * sizeof(float));
+    metadata[std::string(kCrcPrefix) + kMetadataKey] = metadata_crc(content.metadata);
     nlohmann::ordered_json header;
-    if (!content.metadata.empty()) header[kMetadataKey] = content.metadata;
+    header[kMetadataKey] = metadata;
     std::uint64_t offset = 0;
     for (const NamedTensor& t : content.tensors) {
         std::int64_t count = 1;
@@ -100,6 +130,58 @@ void write_tensor_file(const std::filesystem::path& file, const TensorFile& cont
         fail(file, "cannot move the new file into place: " + why);
     }
     fsync_directory(dir, file);
+}
+
+namespace {
+
+// Checks the CRC-32 of every tensor and of the metadata where the file carries one (files
+// from other tools may not); removes the checksum entries from the metadata.
+void verify_checksums(const std::filesystem::path& file, TensorFile& content) {
+    std::map<std::string, std::string> checksums;
+    for (auto it = content.metadata.begin(); it != content.metadata.end();)
+        if (it->first.rfind(kCrcPrefix, 0) == 0) {
+            checksums[it->first.substr(std::strlen(kCrcPrefix))] = it->second;
+            it = content.metadata.erase(it);
+        } else {
+            ++it;
+        }
+    if (checksums.empty()) return;
+    auto meta = checksums.find(kMetadataKey);
+    if (meta != checksums.end() && meta->second != metadata_crc(content.metadata))
+        fail(file, "metadata is corrupt (CRC-32 " + metadata_crc(content.metadata) +
+                       ", header says " + meta->second + ")");
+    for (const NamedTensor& t : content.tensors) {
+        auto crc = checksums.find(t.name);
+        if (crc == checksums.end()) fail(file, "tensor '" + t.name + "' has no checksum");
+        const std::string actual = crc_hex(t.data.data(), t.data.size() * sizeof(float));
+        if (actual != crc->second)
+            fail(file, "tensor '" + t.name + "' is corrupt (CRC-32 " + actual +
+                           ", header says " + crc->second + ")");
+    }
+}
+
+}  // namespace
+
+void require_tensors(const TensorFile& content, const std::vector<std::pair<std::string, Shape>>& expected,
+                     const std::string& file_name, const std::string& what) {
+    std::vector<std::string> problems;
+    std::set<std::string> names;
+    for (const auto& [name, shape] : expected) {
+        names.insert(name);
+        const NamedTensor* t = content.find(name);
+        if (t == nullptr)
+            problems.push_back("'" + name + "' " + shape_str(shape) + " is missing");
+        else if (t->shape != shape)
+            problems.push_back("'" + name + "' is " + shape_str(t->shape) + " in the file but " +
+                               shape_str(shape) + " in the graph");
+    }
+    for (const NamedTensor& t : content.tensors)
+        if (!names.count(t.name))
+            problems.push_back("'" + t.name + "' " + shape_str(t.shape) + " is not in the graph");
+    if (problems.empty()) return;
+    std::string message = file_name + ": " + what + " do not match the graph:";
+    for (const std::string& p : problems) message += "\n  " + p;
+    throw CheckpointError(message);
 }
 
 TensorFile read_tensor_file(const std::filesystem::path& file, const TensorFileLimits& limits) {
@@ -167,6 +249,7 @@ TensorFile read_tensor_file(const std::filesystem::path& file, const TensorFileL
     std::sort(ranges.begin(), ranges.end());
     for (std::size_t i = 1; i < ranges.size(); ++i)
         if (ranges[i].first < ranges[i - 1].second) fail(file, "tensors overlap in the data section");
+    verify_checksums(file, out);
     return out;
 }
 

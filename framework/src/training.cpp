@@ -2,32 +2,34 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iostream>
 #include <numeric>
 #include <random>
+#include <sstream>
 
-#include "opgraph/autodiff.hpp"
 #include "opgraph/callbacks.hpp"
+#include "opgraph/checkpoint.hpp"
 #include "opgraph/dataset.hpp"
 #include "opgraph/evaluation.hpp"
-#include "opgraph/loss_graph.hpp"
+#include "opgraph/interrupt.hpp"
 #include "opgraph/lr_schedule.hpp"
 #include "opgraph/memory_layout.hpp"
-#include "opgraph/optimizer.hpp"
 #include "opgraph/progress.hpp"
+#include "opgraph/training_step.hpp"
 
 namespace opgraph {
 
+std::filesystem::path default_checkpoint_dir(const std::filesystem::path& graph_file) {
+    return std::filesystem::path("checkpoints") / graph_file.stem();
+}
+
 namespace {
 
-// A compiled training step for one batch size.
-struct Step {
-    std::unique_ptr<Program> program;
-    std::int64_t batch = 0;
-};
-
-float* data_of(const Program& program, const std::string& name) {
-    return static_cast<float*>(program.memory(name).get_data_handle());
+std::string generator_state(const std::mt19937_64& generator) {
+    std::ostringstream text;
+    text << generator;
+    return text.str();
 }
 
 }  // namespace
@@ -35,28 +37,23 @@ float* data_of(const Program& program, const std::string& name) {
 struct Trainer::Impl {
     TrainingConfig config;
     TrainOptions options;
-    const OpRegistry& ops;
-    LossGraph loss_graph;
-    BackwardGraph backward;
+    std::string hash;
     Dataset train, test;
-    std::unique_ptr<Optimizer> optimizer;
     std::optional<LrSchedule> schedule;
     bool schedule_per_step = false;
-    Step main, tail;
-    std::vector<std::string> params;                               // every parameter, in order
-    std::map<std::string, std::vector<std::vector<float>>> slots;  // trained parameters
+    std::unique_ptr<TrainingStep> step;
     std::unique_ptr<Evaluator> evaluator;
     std::vector<std::unique_ptr<Callback>> callbacks;  // every callback but lr_scheduler
     std::mt19937_64 shuffle_rng;
-    std::int64_t iteration = 0;  // optimizer steps taken (Adam's t - 1)
+    std::vector<float> images;          // the batch being gathered
+    std::vector<std::int32_t> labels;
+    bool poisoned = false;  // a step's loss was not finite: checkpoints are no longer written
 
-    Impl(const ModelFile& model, const OpRegistry& registry, const TrainOptions& o)
-        : config(*model.training), options(o), ops(registry) {
+    Impl(const ModelFile& model, const OpRegistry& ops, const TrainOptions& o)
+        : config(*model.training), options(o), hash(graph_hash(model.graph)) {
         if (o.epochs) config.epochs = *o.epochs;
         if (o.batch_size) config.batch_size = *o.batch_size;
         if (o.seed) config.seed = *o.seed;
-        loss_graph = with_loss(model.graph, config.loss, ops);
-        backward = differentiate(loss_graph.graph, loss_graph.loss, ops);
         train = load_dataset(config.dataset, Split::train, o.data_root);
         if (o.train_limit > 0 && o.train_limit < train.size()) {
             train.labels.resize(static_cast<std::size_t>(o.train_limit));
@@ -65,7 +62,6 @@ struct Trainer::Impl {
         }
         if (config.validation != "none")
             test = load_dataset(config.dataset, Split::test, o.data_root);
-        optimizer = make_optimizer(config.optimizer);
         for (const CallbackConfig& c : config.callbacks)
             if (c.callback.type == "lr_scheduler" && c.schedule) {
                 schedule.emplace(*c.schedule);
@@ -73,102 +69,135 @@ struct Trainer::Impl {
             }
         callbacks = make_callbacks(config.callbacks);
         shuffle_rng.seed(config.seed);
-        main = compile(config.batch_size);
-        params = main.program->params();
-        for (const auto& [param, grad] : backward.param_grads) {
-            const std::size_t n =
-                static_cast<std::size_t>(element_count(main.program->shape(param)));
-            slots[param].assign(optimizer->slot_names().size(), std::vector<float>(n, 0.f));
-        }
+        step = std::make_unique<TrainingStep>(model.graph, config, ops, config.batch_size,
+                                              options.threads, config.seed);
+        images.resize(static_cast<std::size_t>(config.batch_size * element_count(train.sample_shape)));
+        labels.resize(static_cast<std::size_t>(config.batch_size));
         if (!test.labels.empty())
             evaluator = std::make_unique<Evaluator>(model.graph, config.loss, ops,
                                                     config.batch_size, options.threads);
     }
 
-    Step compile(std::int64_t batch) const {
-        ProgramOptions po;
-        po.batch_size = batch;
-        po.training = true;
-        po.threads = options.threads;
-        po.seed = config.seed;
-        Step s{std::make_unique<Program>(backward.graph, ops, po), batch};
-        s.program->write(backward.loss_grad, {1.f});
-        return s;
-    }
-
-    // The program for a batch of `count`; a smaller last batch gets its own, kept in step
-    // with the main program's parameters (weights and batch-norm statistics).
-    Program& program_for(std::int64_t count) {
-        if (count == main.batch) return *main.program;
-        if (!tail.program || tail.batch != count) tail = compile(count);
-        for (const std::string& p : params) tail.program->write(p, main.program->read(p));
-        return *tail.program;
-    }
-
-    void copy_back(Program& used) {
-        if (&used == main.program.get()) return;
-        for (const std::string& p : params) main.program->write(p, used.read(p));
-    }
-
-    // Runs one batch; returns (loss, correct predictions).
-    std::pair<double, std::int64_t> step(const std::vector<std::size_t>& order, std::int64_t first,
-                                         std::int64_t count, double lr) {
-        Program& program = program_for(count);
+    // Runs one batch of `order[first, first + count)`.
+    StepResult run_batch(const std::vector<std::size_t>& order, std::int64_t first,
+                         std::int64_t count, double lr) {
         const std::int64_t per_sample = element_count(train.sample_shape);
-        const std::int64_t classes = train.classes;
-        std::vector<float> images(static_cast<std::size_t>(count * per_sample));
-        std::vector<float> target(
-            static_cast<std::size_t>(loss_graph.sparse_target ? count : count * classes), 0.f);
         for (std::int64_t i = 0; i < count; ++i) {
             const std::size_t sample = order[static_cast<std::size_t>(first + i)];
             std::copy_n(train.images.begin() + static_cast<std::ptrdiff_t>(sample) * per_sample,
                         per_sample, images.begin() + i * per_sample);
-            const std::int32_t label = train.labels[sample];
-            if (loss_graph.sparse_target)
-                target[static_cast<std::size_t>(i)] = static_cast<float>(label);
-            else
-                target[static_cast<std::size_t>(i * classes + label)] = 1.f;
+            labels[static_cast<std::size_t>(i)] = train.labels[sample];
         }
-        program.write(backward.graph.inputs.front().name, images);
-        program.write(loss_graph.target, target);
-        program.set_step(static_cast<std::uint64_t>(iteration));
-        program.run();
-        ++iteration;
-        for (const auto& [param, grad] : backward.param_grads) {
-            std::vector<float*> state;
-            for (std::vector<float>& s : slots[param]) state.push_back(s.data());
-            const std::vector<float> g = program.read(grad);
-            optimizer->update(data_of(program, param), g.data(), g.size(), state, lr, iteration);
-        }
-        copy_back(program);
-        const double loss = program.read(loss_graph.loss).front();
-        const std::vector<float> probs = program.read(loss_graph.prediction);
-        std::int64_t correct = 0;
-        for (std::int64_t i = 0; i < count; ++i) {
-            const auto row = probs.begin() + i * classes;
-            correct += (std::max_element(row, row + classes) - row) ==
-                               train.labels[order[static_cast<std::size_t>(first + i)]]
-                           ? 1
-                           : 0;
-        }
-        return {loss, correct};
+        return step->run(images.data(), labels.data(), count, lr);
     }
+
+    // --- checkpoints -------------------------------------------------------------------
+
+    TrainingState capture(std::int64_t epoch, std::int64_t batch, double lr,
+                          const std::string& shuffle_state, double loss_sum,
+                          std::int64_t correct, std::int64_t seen) const {
+        TrainingState s;
+        s.epoch = epoch;
+        s.batch = batch;
+        s.iteration = step->iteration();
+        s.learning_rate = lr;
+        s.shuffle_state = shuffle_state;
+        s.loss_sum = loss_sum;
+        s.correct = correct;
+        s.seen = seen;
+        for (std::size_t i = 0; i < callbacks.size(); ++i)
+            for (const auto& [key, value] : callbacks[i]->state())
+                s.callbacks[std::to_string(i) + "." + key] = value;
+        s.graph_hash = hash;
+        Program& program = step->program();
+        for (const std::string& p : program.params())
+            s.params.push_back({p, program.shape(p), program.read(p)});
+        const std::vector<std::string> slot_names = step->optimizer().slot_names();
+        for (const std::string& p : step->trained_params())
+            for (std::size_t k = 0; k < slot_names.size(); ++k)
+                s.slots.push_back({"optimizer/" + slot_names[k] + "/" + p, program.shape(p),
+                                   step->slots().at(p)[k]});
+        return s;
+    }
+
+    void save(const TrainingState& state) const {
+        if (options.checkpoint_dir.empty() || poisoned) return;
+        save_checkpoint(options.checkpoint_dir, state);
+    }
+
+    // Puts a checkpoint's tensors and counters back; names every tensor that does not match.
+    void restore(const TrainingState& s) {
+        const std::filesystem::path file = options.checkpoint_dir / kCheckpointFile;
+        Program& program = step->program();
+        TensorFile content;
+        content.tensors = s.params;
+        content.tensors.insert(content.tensors.end(), s.slots.begin(), s.slots.end());
+        std::vector<std::pair<std::string, Shape>> expected;
+        for (const std::string& p : program.params()) expected.emplace_back(p, program.shape(p));
+        const std::vector<std::string> slot_names = step->optimizer().slot_names();
+        for (const std::string& p : step->trained_params())
+            for (const std::string& slot : slot_names)
+                expected.emplace_back("optimizer/" + slot + "/" + p, program.shape(p));
+        require_tensors(content, expected, file.string() + " (checkpoint)", "tensors");
+        for (const std::string& p : program.params()) program.write(p, content.find(p)->data);
+        for (const std::string& p : step->trained_params())
+            for (std::size_t k = 0; k < slot_names.size(); ++k)
+                step->slots().at(p)[k] = content.find("optimizer/" + slot_names[k] + "/" + p)->data;
+        step->set_iteration(s.iteration);
+        std::istringstream rng(s.shuffle_state);
+        rng >> shuffle_rng;
+        if (!rng) throw CheckpointError(file.string() + ": the shuffle generator state is malformed");
+        for (std::size_t i = 0; i < callbacks.size(); ++i) {
+            std::map<std::string, double> own;
+            const std::string prefix = std::to_string(i) + ".";
+            for (const auto& [key, value] : s.callbacks)
+                if (key.rfind(prefix, 0) == 0) own[key.substr(prefix.size())] = value;
+            callbacks[i]->restore(own);
+        }
+    }
+
+    // --- the loop ----------------------------------------------------------------------
 
     std::vector<EpochLog> fit() {
         std::vector<EpochLog> history;
         std::ostream* out = options.out;
-        double lr = optimizer->initial_learning_rate();
-        std::vector<std::size_t> order(static_cast<std::size_t>(train.size()));
-        std::iota(order.begin(), order.end(), 0);
-        CallbackContext context{*main.program, lr, out, evaluator != nullptr};
+        double lr = step->optimizer().initial_learning_rate();
+        std::optional<TrainingState> resumed;
+        if (options.resume) {
+            if (options.checkpoint_dir.empty())
+                throw CheckpointError("resume: no checkpoint directory given");
+            resumed = load_latest_checkpoint(options.checkpoint_dir, out ? out : &std::cerr);
+            if (resumed->graph_hash != hash && out)
+                *out << "warning: the graph changed since the checkpoint was written (hash "
+                     << resumed->graph_hash << ", now " << hash << ")\n";
+        }
+        CallbackContext context{step->program(), lr, out, evaluator != nullptr, resumed.has_value()};
         for (const auto& callback : callbacks) callback->on_train_begin(context);
+        std::int64_t first_epoch = 0, first_batch = 0;
+        double loss_sum = 0;
+        std::int64_t correct = 0, seen = 0;
+        if (resumed) {
+            restore(*resumed);
+            first_epoch = resumed->epoch;
+            first_batch = resumed->batch;
+            lr = resumed->learning_rate;
+            loss_sum = resumed->loss_sum;
+            correct = resumed->correct;
+            seen = resumed->seen;
+            if (out)
+                *out << "Resuming from " << (options.checkpoint_dir / kCheckpointFile).string()
+                     << ": epoch " << first_epoch + 1 << ", batch " << first_batch << ", step "
+                     << step->iteration() << "\n";
+        }
+        std::vector<std::size_t> order(static_cast<std::size_t>(train.size()));
         bool stop = false;
-        for (std::int64_t epoch = 0; epoch < config.epochs && !stop; ++epoch) {
+        for (std::int64_t epoch = first_epoch; epoch < config.epochs && !stop; ++epoch) {
+            const bool continuing = epoch == first_epoch && first_batch > 0;
             EpochLog log;
             log.epoch = epoch + 1;
             if (out) *out << "Epoch " << log.epoch << "/" << config.epochs << "\n";
-            if (schedule && !schedule_per_step) {
-                lr = schedule->at(epoch, lr, epoch, iteration);
+            if (schedule && !schedule_per_step && !continuing) {
+                lr = schedule->at(epoch, lr, epoch, step->iteration());
                 if (out) {
                     char number[24];
                     std::snprintf(number, sizeof number, "%05lld",
@@ -178,38 +207,48 @@ struct Trainer::Impl {
                          << keras_float_str(lr) << ".\n";
                 }
             }
+            const std::string shuffle_state = generator_state(shuffle_rng);
+            std::iota(order.begin(), order.end(), 0);
             if (config.shuffle) std::shuffle(order.begin(), order.end(), shuffle_rng);
+            if (!continuing) loss_sum = 0, correct = 0, seen = 0;
             const auto start = std::chrono::steady_clock::now();
             ProgressBar bar(out ? *out : std::cout, train.size(), out && options.interactive);
-            double loss_sum = 0;
-            std::int64_t correct = 0, seen = 0;
-            for (std::int64_t first = 0; first < train.size() && !stop;
-                 first += config.batch_size) {
+            std::int64_t batch = continuing ? first_batch : 0;
+            for (std::int64_t first = batch * config.batch_size; first < train.size() && !stop;
+                 first += config.batch_size, ++batch) {
                 const std::int64_t count = std::min(config.batch_size, train.size() - first);
                 if (schedule && schedule_per_step)
-                    lr = schedule->at(iteration, lr, epoch, iteration);
-                const auto [loss, right] = step(order, first, count, lr);
-                loss_sum += loss * double(count);
-                correct += right;
+                    lr = schedule->at(step->iteration(), lr, epoch, step->iteration());
+                const StepResult result = run_batch(order, first, count, lr);
+                poisoned = poisoned || !std::isfinite(result.loss);
+                loss_sum += result.loss * double(count);
+                correct += result.correct;
                 seen += count;
                 if (out)
                     bar.update(seen, {{"loss", loss_sum / double(seen)},
                                       {"acc", double(correct) / double(seen)}});
-                const BatchLog batch{.epoch = log.epoch,
-                                     .batch = first / config.batch_size,
-                                     .step = iteration,
-                                     .loss = loss,
-                                     .mean_loss = loss_sum / double(seen),
-                                     .mean_accuracy = double(correct) / double(seen)};
+                const BatchLog batch_log{.epoch = log.epoch,
+                                         .batch = batch,
+                                         .step = step->iteration(),
+                                         .loss = result.loss,
+                                         .mean_loss = loss_sum / double(seen),
+                                         .mean_accuracy = double(correct) / double(seen)};
                 for (const auto& callback : callbacks)
-                    stop = callback->on_batch_end(batch, context) || stop;
+                    stop = callback->on_batch_end(batch_log, context) || stop;
+                const bool last = first + count >= train.size();
+                if (last) break;  // the epoch's end is saved after validation
+                const int signal = interrupt_signal();
+                if (signal != 0 || (options.checkpoint_every > 0 &&
+                                    step->iteration() % options.checkpoint_every == 0))
+                    save(capture(epoch, batch + 1, lr, shuffle_state, loss_sum, correct, seen));
+                if (signal != 0) interrupted(signal, epoch, batch + 1);
             }
             log.learning_rate = lr;
             log.loss = loss_sum / double(seen);
             log.accuracy = double(correct) / double(seen);
             NamedMetrics metrics{{"loss", log.loss}, {"acc", log.accuracy}};
             if (evaluator) {
-                evaluator->copy_weights_from(*main.program);
+                evaluator->copy_weights_from(step->program());
                 const Metrics val = evaluator->evaluate(test);
                 log.val_loss = val.loss;
                 log.val_accuracy = val.accuracy;
@@ -222,9 +261,27 @@ struct Trainer::Impl {
             history.push_back(log);
             for (const auto& callback : callbacks)
                 stop = callback->on_epoch_end(log, context) || stop;
+            save(capture(epoch + 1, 0, lr, generator_state(shuffle_rng), 0, 0, 0));
+            if (const int signal = interrupt_signal(); signal != 0)
+                interrupted(signal, epoch + 1, 0);
         }
         for (const auto& callback : callbacks) callback->on_train_end(context);
         return history;
+    }
+
+    [[noreturn]] void interrupted(int signal, std::int64_t epoch, std::int64_t batch) const {
+        std::string message = std::string(signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                              " received: stopped at epoch " + std::to_string(epoch + 1) +
+                              ", batch " + std::to_string(batch);
+        if (options.checkpoint_dir.empty())
+            message += "; no checkpoint directory, nothing saved";
+        else if (poisoned)
+            message += "; the loss was not finite, the last good checkpoint is kept";
+        else
+            message += "; checkpoint saved to " +
+                       (options.checkpoint_dir / kCheckpointFile).string() +
+                       " (continue with --resume)";
+        throw Interrupted(signal, message);
     }
 };
 

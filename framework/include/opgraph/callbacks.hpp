@@ -24,11 +24,15 @@
 //   reduce_lr_on_plateau  multiplies the learning rate by `factor` (not below min_lr) after
 //                         `patience` epochs without an improvement of more than min_delta,
 //                         then waits `cooldown` epochs before counting again.
+// In a resumed run the counters and best values continue from the checkpoint and the CSV log
+// is appended to; early_stopping's best weights are not in checkpoints, so after a resume it
+// restores the best weights seen since the resume.
 // mode auto means max for an accuracy monitor and min for a loss. A val_ monitor without
 // validation data is skipped with a warning (as Keras does).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <vector>
@@ -45,6 +49,7 @@ struct CallbackContext {
     double& learning_rate;        // the rate the next batch uses; callbacks may set it
     std::ostream* out = nullptr;  // progress and logs; null: silent
     bool has_validation = false;  // val_loss / val_acc are meaningful in an EpochLog
+    bool resumed = false;         // continuing from a checkpoint (files are appended to)
 };
 
 // One finished batch.
@@ -67,6 +72,10 @@ public:
     virtual bool on_epoch_end(const EpochLog&, CallbackContext&) { return false; }
     // After the last epoch (or the stop).
     virtual void on_train_end(CallbackContext&) {}
+    // The callback's counters and best values, saved in training checkpoints, and their
+    // restoration in a resumed run (called after on_train_begin).
+    virtual std::map<std::string, double> state() const { return {}; }
+    virtual void restore(const std::map<std::string, double>&) {}
 };
 
 // The callbacks of `configs`, in order, lr_scheduler items skipped. Throws GraphError for a

@@ -32,6 +32,9 @@ public:
     virtual void execute(dnnl::stream& stream) = 0;
     // The oneDNN implementation(s) chosen, e.g. "jit:avx512_core" (for benchmarks).
     virtual std::string implementation() const { return {}; }
+    // Reorders this kernel has executed inside execute() since it was built (inputs adapted to
+    // the layout its primitive wants), for benchmarks. 0 for kernels that do not count them.
+    virtual std::int64_t reorders() const { return 0; }
 };
 
 // What an op's kernel function sees.

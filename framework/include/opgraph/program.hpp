@@ -4,7 +4,10 @@
 // parallel up to ThreadConfig::inter_op).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,13 +43,25 @@ struct KernelProfile {
     std::string op;
     std::string implementation;  // Kernel::implementation(), e.g. "jit:avx512_core"
     double seconds = 0;          // wall time summed over the runs since the last reset
+    std::int64_t reorders = 0;   // reorders it executed over those runs (Kernel::reorders())
 };
+
+// An in-place update of one parameter from its gradient (an optimizer step): the parameter's
+// name, its floats and its gradient's floats (both row-major over the parameter's shape) and
+// their count. Called on the flow graph; updates of different parameters may run at once.
+using ParamUpdate = std::function<void(const std::string& param, float* value,
+                                       const float* gradient, std::size_t count)>;
 
 struct ProgramOptions {
     std::int64_t batch_size = 1;
     bool training = false;
     ThreadConfig threads;
     std::uint64_t seed = 0;  // parameter initialisation
+    // Parameter -> its gradient value (BackwardGraph::param_grads). With `update` set, each
+    // step runs update() for every such parameter as a task of the flow graph, as soon as
+    // the gradient is complete and no kernel of the step still reads the parameter.
+    std::map<std::string, std::string> param_gradients;
+    ParamUpdate update;
 };
 
 class Program {
@@ -64,8 +79,10 @@ public:
     const Shape& shape(const std::string& name) const;  // concrete, IR order
     const dnnl::memory& memory(const std::string& name) const;
     // Copies floats in or out in the plain layout (IR order, row-major), reordering from or
-    // to the value's own layout. Throws std::invalid_argument on an unknown name or a wrong
-    // count.
+    // to the value's own layout (a plain copy when it is the plain one). Throws
+    // std::invalid_argument on an unknown name or a wrong count.
+    void write(const std::string& name, const float* data, std::size_t count);
+    void read(const std::string& name, float* out, std::size_t count) const;
     void write(const std::string& name, const std::vector<float>& data);
     std::vector<float> read(const std::string& name) const;
     // Parameter value names, in node order.
@@ -85,6 +102,9 @@ public:
     std::vector<KernelProfile> profile() const;
     std::int64_t profiled_runs() const;
     void reset_profile();
+    // Bytes of the values the program allocated (graph inputs, node outputs, parameters);
+    // buffers private to kernels (workspaces, reorder targets) are not included.
+    std::int64_t allocated_bytes() const;
 
 private:
     struct Impl;

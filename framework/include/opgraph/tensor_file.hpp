@@ -5,12 +5,15 @@
 // Writes are atomic: a temporary file in the same directory, fsync, rename over the target,
 // fsync of the directory; the previous file stays intact until the new one is complete.
 // Reads are defensive: every size and offset is checked against the file before anything
-// large is allocated. Both throw CheckpointError naming the file (and byte offset).
+// large is allocated. Every tensor and the metadata carry a CRC-32 in the metadata
+// ("crc32:<tensor>", "crc32:__metadata__"), checked on read when present (files written by
+// other tools have none); a mismatch names the tensor. Both throw CheckpointError naming the file (and byte offset).
 #pragma once
 
 #include <filesystem>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "opgraph/shape.hpp"
@@ -38,5 +41,11 @@ struct TensorFileLimits {
 void write_tensor_file(const std::filesystem::path& file, const TensorFile& content);
 TensorFile read_tensor_file(const std::filesystem::path& file,
                             const TensorFileLimits& limits = {});
+
+// Throws CheckpointError "<file_name>: <what> do not match the graph:" listing each expected
+// tensor that is missing or of another shape and each tensor of `content` not expected.
+void require_tensors(const TensorFile& content,
+                     const std::vector<std::pair<std::string, Shape>>& expected,
+                     const std::string& file_name, const std::string& what);
 
 }  // namespace opgraph

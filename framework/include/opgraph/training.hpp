@@ -1,6 +1,7 @@
 // The training loop, as Keras's fit: epochs of shuffled mini-batches (the last one smaller
-// when the data does not divide), forward + backward on the flow graph, an optimizer step
-// per parameter, the learning-rate scheduler callback, validation on the test set after
+// when the data does not divide; the indices reshuffled from 0..n-1 each epoch), a
+// TrainingStep per batch (forward, backward and optimizer updates on one flow graph), the
+// learning-rate scheduler callback, validation on the test set after
 // each epoch, Keras's progress output, and the other callbacks of the training section
 // (callbacks.hpp: checkpoint, early stopping, CSV logger, terminate on NaN, reduce LR on
 // plateau), which may stop training early or change the learning rate.
@@ -29,7 +30,19 @@ struct TrainOptions {
     std::filesystem::path data_root = "data";
     std::ostream* out = nullptr;  // progress and logs; null: silent
     bool interactive = false;     // redraw the progress bar in place (a terminal)
+    // Training checkpoints (checkpoint.hpp) go to this directory (empty: none): after every
+    // epoch, every `checkpoint_every` optimizer steps when > 0, and when a SIGINT / SIGTERM
+    // is recorded (interrupt.hpp; the run then throws Interrupted at that step boundary).
+    std::filesystem::path checkpoint_dir;
+    std::int64_t checkpoint_every = 0;
+    // Continue from the newest checkpoint of checkpoint_dir: weights, optimizer state, epoch
+    // and batch, learning rate, shuffle order, running metrics and callback state, so that
+    // with the same seed and threads the result equals an uninterrupted run's, bit for bit.
+    bool resume = false;
 };
+
+// Where `opgraph train` keeps checkpoints unless told: checkpoints/<graph file's stem>.
+std::filesystem::path default_checkpoint_dir(const std::filesystem::path& graph_file);
 
 struct EpochLog {
     std::int64_t epoch = 0;  // from 1
@@ -46,9 +59,11 @@ public:
     Trainer(const ModelFile& model, const OpRegistry& ops, const TrainOptions& options);
     ~Trainer();
 
-    // Runs every epoch, or until a callback stops training; returns the per-epoch history
-    // (an epoch stopped by a bad batch is included). Throws CheckpointError when a callback
-    // cannot write its file.
+    // Runs every epoch (from the checkpoint's position when resuming), or until a callback
+    // stops training; returns the per-epoch history of this run (an epoch stopped by a bad
+    // batch is included). Throws CheckpointError when a checkpoint cannot be read, does not
+    // match the graph, or a file cannot be written; Interrupted after saving on a signal.
+    // No checkpoint is written once a step's loss was NaN or infinite.
     std::vector<EpochLog> fit();
 
 private:
