@@ -14,6 +14,7 @@
 #include "opgraph/session.hpp"
 #include "opgraph/progress.hpp"
 #include "opgraph/summary.hpp"
+#include "opgraph/interrupt.hpp"
 #include "opgraph/training.hpp"
 
 namespace po = boost::program_options;
@@ -137,6 +138,7 @@ int train(const Args& args) {
     std::string graph, data_dir;
     std::int64_t epochs = 0, batch_size = 0, train_limit = 0;
     std::int64_t seed = -1;
+    std::string checkpoint_dir;
     TrainOptions options;
     common.options.add_options()("epochs", po::value(&epochs), "override the file's epochs")(
         "batch-size", po::value(&batch_size), "override the file's batch size")(
@@ -149,10 +151,19 @@ int train(const Args& args) {
         "data-dir", po::value(&data_dir),
         "data root holding mnist/ and fashion-mnist/ (default $OPGRAPH_DATA_DIR or data)")(
         "train-limit", po::value(&train_limit)->default_value(0),
-        "train on the first N samples only (0: all)");
-    if (!parse(args, "opgraph train GRAPH [--epochs N] [--batch-size B] [--seed S] [--threads T]",
+        "train on the first N samples only (0: all)")(
+        "checkpoint-dir", po::value(&checkpoint_dir),
+        "where training checkpoints go (default checkpoints/<graph file's stem>)")(
+        "checkpoint-every", po::value(&options.checkpoint_every)->default_value(0),
+        "also checkpoint every N optimizer steps (0: after each epoch only)")(
+        "resume", po::bool_switch(&options.resume),
+        "continue from the newest checkpoint of the checkpoint directory");
+    if (!parse(args,
+               "opgraph train GRAPH [--epochs N] [--batch-size B] [--seed S] [--threads T] "
+               "[--data-dir D] [--train-limit N] [--checkpoint-dir D] [--resume]",
                common.options, {{"graph", &graph}}))
         return 0;
+    if (options.checkpoint_every < 0) throw UsageError("--checkpoint-every must be >= 0");
     if (epochs > 0) options.epochs = epochs;
     if (batch_size > 0) options.batch_size = batch_size;
     if (seed >= 0) options.seed = static_cast<std::uint64_t>(seed);
@@ -160,9 +171,12 @@ int train(const Args& args) {
     options.data_root = data_root(data_dir);
     options.out = &std::cout;
     options.interactive = is_terminal(std::cout);
+    options.checkpoint_dir =
+        checkpoint_dir.empty() ? default_checkpoint_dir(graph) : std::filesystem::path(checkpoint_dir);
     Session session = common.session();
     const ModelFile model = load_model_file(graph, session.ops());
     Trainer trainer(model, session.ops(), options);
+    const InterruptHandler interrupts;
     trainer.fit();
     return 0;
 }

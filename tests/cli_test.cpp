@@ -3,6 +3,9 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <filesystem>
 #include <fstream>
 #include <cstdio>
@@ -172,6 +175,48 @@ TEST(Cli, GradcheckOfTheCoreOpsPasses) {
     const CliRun run = opgraph("gradcheck --op conv2d");
     EXPECT_EQ(run.code, 0) << run.output;
     EXPECT_NE(run.output.find(" passed, 0 failed"), std::string::npos) << run.output;
+}
+
+TEST(Cli, BenchInferencePrintsThroughputAndAPerLayerProfile) {
+    const CliRun run =
+        opgraph("bench " + kMnist + " --mode infer --batch-size 16 --steps 2 --warmup 1 --no-peak");
+    ASSERT_EQ(run.code, 0) << run.output;
+    for (const char* part : {"throughput: ", " images/s", "time per layer", "conv2d_9",
+                             "kernels in execution order", "threads: "})
+        EXPECT_NE(run.output.find(part), std::string::npos) << part << "\n" << run.output;
+}
+
+TEST(Cli, BenchTrainingAsJson) {
+    const CliRun run = opgraph("bench " + kMnist +
+                               " --mode train --batch-size 32 --steps 3 --warmup 1 --threads 1 "
+                               "--json");
+    ASSERT_EQ(run.code, 0) << run.output;
+    const nlohmann::json report = nlohmann::json::parse(run.output);
+    EXPECT_EQ(report.at("mode"), "train");
+    EXPECT_EQ(report.at("batch_size"), 32);
+    EXPECT_EQ(report.at("steps"), 3);
+    EXPECT_GT(report.at("images_per_second").get<double>(), 0);
+    EXPECT_EQ(report.at("threads").at("intra_op"), 1);
+    // Forward, backward and update kernels, each with its share of the step.
+    std::set<std::string> kinds;
+    for (const auto& kernel : report.at("kernels")) kinds.insert(kernel.at("kind"));
+    EXPECT_EQ(kinds, (std::set<std::string>{"backward", "forward", "update"}));
+    EXPECT_TRUE(std::isfinite(report.at("last_loss").get<double>()));
+}
+
+TEST(Cli, BenchWithBadOptionsExitsTwo) {
+    EXPECT_EQ(opgraph("bench " + kMnist + " --steps 0").code, 2);
+    EXPECT_EQ(opgraph("bench " + kMnist + " --mode fast").code, 2);
+}
+
+TEST(Cli, ResumeWithoutACheckpointExitsFive) {
+    const std::string dir =
+        (std::filesystem::temp_directory_path() / "opgraph_cli_no_checkpoint").string();
+    std::filesystem::remove_all(dir);
+    const CliRun run = opgraph("train " + kMnist + " --data-dir " + kData +
+                               " --resume --checkpoint-dir " + dir);
+    EXPECT_EQ(run.code, 5) << run.output;
+    EXPECT_NE(run.output.find(dir), std::string::npos) << run.output;
 }
 
 }  // namespace

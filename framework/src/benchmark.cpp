@@ -27,12 +27,6 @@
 #include "opgraph/summary.hpp"
 #include "opgraph/training_step.hpp"
 
-// Train mode needs TrainingStep (training_step.hpp), still being written: compiled only with
-// -DOPGRAPH_BENCH_TRAIN=1 until it lands. TEMPORARY: remove with the guards below.
-#ifndef OPGRAPH_BENCH_TRAIN
-#define OPGRAPH_BENCH_TRAIN 0
-#endif
-
 namespace opgraph {
 
 namespace {
@@ -46,7 +40,6 @@ constexpr double kTrainingPasses = 3;  // forward, backward data, backward weigh
 constexpr int kMinSgemmRepeats = 3;
 constexpr const char* kGradientSums = "(gradient sums)";
 constexpr const char* kUpdates = "(optimizer updates)";
-constexpr const char* kUpdateOp = "update";  // the op name of Program's update tasks
 
 // Synthetic data: kSyntheticBatches batches of images in [0, 1] and labels < classes.
 struct SyntheticData {
@@ -112,7 +105,6 @@ struct KernelRole {
     std::string layer;
 };
 
-#if OPGRAPH_BENCH_TRAIN
 // Roles of the nodes of a training graph: autodiff appends the backward nodes after the
 // forward ones; each carries kForwardAttr, except the adds summing gradients.
 std::map<std::string, KernelRole> training_roles(const Graph& model, const TrainingConfig& config,
@@ -131,7 +123,6 @@ std::map<std::string, KernelRole> training_roles(const Graph& model, const Train
     }
     return roles;
 }
-#endif
 
 // Fills the time, arithmetic and profile fields of `report` from the timed steps.
 void summarize_steps(BenchReport& report, const std::vector<double>& step_seconds,
@@ -234,10 +225,6 @@ void run_inference(BenchReport& report, const ModelFile& model, const OpRegistry
 
 void run_training(BenchReport& report, const ModelFile& model, const OpRegistry& ops,
                   const BenchOptions& opts) {
-#if !OPGRAPH_BENCH_TRAIN
-    (void)report, (void)ops, (void)opts;
-    throw Error(ExitCode::usage, model.graph.file + ": bench --mode train is not built yet");
-#else
     if (!model.training)
         throw Error(ExitCode::usage, model.graph.file +
                                          ": bench --mode train needs the file's training section "
@@ -265,7 +252,6 @@ void run_training(BenchReport& report, const ModelFile& model, const OpRegistry&
     report.program_bytes = program.allocated_bytes();
     summarize_steps(report, seconds, program.profile(), program.profiled_runs(),
                     training_roles(model.graph, *model.training, ops));
-#endif
 }
 
 }  // namespace
@@ -283,8 +269,7 @@ const char* bench_mode_name(BenchMode mode) {
 double measure_sgemm_gflops(int threads, std::int64_t size, double seconds) {
     const auto n = static_cast<std::size_t>(size);
     std::vector<float> a(n * n, 1.f), b(n * n, 0.5f), c(n * n, 0.f);
-    const int previous = omp_get_max_threads();
-    omp_set_num_threads(threads);
+    const OmpThreadsScope omp_threads(threads);
     const double flop = kFlopPerMac * static_cast<double>(size) * static_cast<double>(size) *
                         static_cast<double>(size);
     const auto gemm = [&] {
@@ -303,7 +288,6 @@ double measure_sgemm_gflops(int threads, std::int64_t size, double seconds) {
         const double t = std::chrono::duration<double>(Clock::now() - start).count();
         best = std::max(best, flop / t * 1e-9);
     }
-    omp_set_num_threads(previous);
     return best;
 }
 

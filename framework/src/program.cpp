@@ -14,6 +14,8 @@ namespace opgraph {
 
 namespace {
 
+constexpr const char* kUpdateImplementation = "opgraph:optimizer";  // profile() of updates
+
 Shape concrete(Shape shape, std::int64_t batch) {
     for (std::int64_t& d : shape)
         if (d == kDynamicDim) d = batch;
@@ -44,6 +46,7 @@ struct Program::Impl {
     std::vector<std::vector<int>> readers;  // per kernel: the kernels that read its parameters
                                             // (itself and its backward nodes)
     std::map<std::string, int> param_owner;  // parameter -> the kernel that declared it
+    std::vector<std::string> updated;        // parameters with an update task, task order
     std::unique_ptr<detail::FlowExecutor> executor;
     std::vector<std::int64_t> reorders_at_reset;  // Kernel::reorders() at reset_profile()
     ThreadConfig threads;
@@ -167,7 +170,8 @@ struct Program::Impl {
         float* value = static_cast<float*>(p.memory.get_data_handle());
         const float* grad = static_cast<const float*>(g.memory.get_data_handle());
         const auto count = static_cast<std::size_t>(element_count(p.shape));
-        tasks.push_back({param, "update", [=] { update(param, value, grad, count); }, after});
+        tasks.push_back({param, kUpdateOp, [=] { update(param, value, grad, count); }, after});
+        updated.push_back(param);
     }
 };
 
@@ -175,6 +179,7 @@ Program::Program(const Graph& graph, const OpRegistry& ops, const ProgramOptions
     : impl_(std::make_unique<Impl>()) {
     if (options.batch_size < 1) throw std::invalid_argument("batch size must be >= 1");
     impl_->threads = options.threads.resolved();
+    const OmpThreadsScope omp_threads(impl_->threads.intra_op);  // primitives built for it
     for (const GraphInput& input : graph.inputs) {
         const Shape shape = concrete(input.shape, options.batch_size);
         impl_->add_value(input.name, shape, plain_data_desc(shape), -1);
@@ -288,6 +293,10 @@ std::vector<KernelProfile> Program::profile() const {
         out.push_back({impl_->kernel_nodes[i], impl_->kernel_ops[i],
                        impl_->kernels[i]->implementation(), seconds[i],
                        impl_->kernels[i]->reorders() - impl_->reorders_at_reset[i]});
+    // Update tasks follow the kernels' tasks.
+    for (std::size_t j = 0; j < impl_->updated.size(); ++j)
+        out.push_back({impl_->updated[j], kUpdateOp, kUpdateImplementation,
+                       seconds[impl_->kernels.size() + j], 0});
     return out;
 }
 

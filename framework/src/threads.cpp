@@ -1,5 +1,6 @@
 #include "opgraph/threads.hpp"
 
+#include <omp.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -23,5 +24,11 @@ ThreadConfig ThreadConfig::resolved() const {
     if (out.intra_op == 0) out.intra_op = std::max(1, available_cores() / out.inter_op);
     return out;
 }
+
+OmpThreadsScope::OmpThreadsScope(int threads) : previous_(omp_get_max_threads()) {
+    omp_set_num_threads(threads);
+}
+
+OmpThreadsScope::~OmpThreadsScope() { omp_set_num_threads(previous_); }
 
 }  // namespace opgraph

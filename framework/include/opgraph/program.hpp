@@ -52,6 +52,9 @@ struct KernelProfile {
 using ParamUpdate = std::function<void(const std::string& param, float* value,
                                        const float* gradient, std::size_t count)>;
 
+// The op name under which update tasks appear in Program::profile() and execution errors.
+inline constexpr const char* kUpdateOp = "update";
+
 struct ProgramOptions {
     std::int64_t batch_size = 1;
     bool training = false;
@@ -97,8 +100,9 @@ public:
     const ThreadConfig& threads() const;
     // "node: implementation" for every kernel (e.g. "conv2d: jit:avx512_core").
     std::vector<std::string> implementations() const;
-    // Per-kernel wall time since construction or reset_profile(), in execution order, and
-    // the number of run() calls it covers.
+    // Per-kernel wall time since construction or reset_profile(), in execution order, then
+    // one entry per parameter update task (op "update", node = the parameter), and the number
+    // of run() calls it covers.
     std::vector<KernelProfile> profile() const;
     std::int64_t profiled_runs() const;
     void reset_profile();

@@ -16,4 +16,19 @@ struct ThreadConfig {
 // Logical cores available to this process (its CPU affinity mask).
 int available_cores();
 
+// Sets the calling thread's OpenMP thread count (what oneDNN reads, both when a primitive is
+// created, which fixes its work split, and when it runs) for the scope's lifetime, then puts
+// the previous count back. Primitives must be created under the count they run with, or their
+// results depend on what the creating thread ran before.
+class OmpThreadsScope {
+public:
+    explicit OmpThreadsScope(int threads);
+    ~OmpThreadsScope();
+    OmpThreadsScope(const OmpThreadsScope&) = delete;
+    OmpThreadsScope& operator=(const OmpThreadsScope&) = delete;
+
+private:
+    int previous_;
+};
+
 }  // namespace opgraph
