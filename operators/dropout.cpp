@@ -5,7 +5,8 @@
 // a counter-based hash (splitmix64 for the per-step key, a 32-bit integer mix per element),
 // so a seed and a step give the same mask whatever the threads, and dropout_backward
 // recomputes it instead of storing it. The loop has no branches and no library calls, so the
-// compiler vectorises it; it runs single-threaded (the plugin does not link OpenMP itself).
+// compiler vectorises it (AVX-512 / AVX2 clones); blocks of it run on the intra-op OpenMP
+// threads.
 // It works on the input's own layout (element index = position in memory, padding included);
 // in inference a oneDNN reorder copies src to dst.
 #include <algorithm>
@@ -36,6 +37,8 @@ constexpr std::uint64_t kFnvPrime = 0x100000001B3ull;
 constexpr double kTwoTo32 = 4294967296.0;
 // Elements hashed with one 64-bit key: indices within a chunk fit 32 bits.
 constexpr std::size_t kChunk = std::size_t{1} << 32;
+// Elements per parallel work item (64 KiB of floats: large enough to amortise scheduling).
+constexpr std::size_t kBlock = 16384;
 
 // splitmix64's output function (Steele, Lea, Flood 2014): a well-mixed 64-bit bijection.
 constexpr std::uint64_t splitmix64(std::uint64_t x) {
@@ -62,7 +65,22 @@ std::uint64_t name_hash(const std::string& name) {
     return h;
 }
 
-// dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count.
+// dst[j] = src[j] * scale where hash(k1, k2, first + j) >= threshold, else 0, for j < n.
+// Compiled for AVX-512, AVX2 and baseline x86-64, picked when the plugin loads: integer hashing
+// and one multiply per element give the same bits on every path.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void mask_range(
+    const float* __restrict src, float* __restrict dst, std::size_t first, std::size_t n,
+    std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold, float scale) {
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
+        // A select, not a branch: the loop vectorises (a NaN stays NaN, as in Keras).
+        const float factor = h >= threshold ? scale : 0.f;
+        dst[j] = src[j] * factor;
+    }
+}
+
+// dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count, split over
+// the calling thread's OpenMP threads (the intra-op count); the result does not depend on it.
 void apply_mask(const float* src, float* dst, std::size_t count, std::uint64_t key,
                 std::uint32_t threshold, float scale) {
     for (std::size_t begin = 0, chunk = 0; begin < count; begin += kChunk, ++chunk) {
@@ -70,13 +88,12 @@ void apply_mask(const float* src, float* dst, std::size_t count, std::uint64_t k
         const auto k1 = static_cast<std::uint32_t>(chunk_key);
         const auto k2 = static_cast<std::uint32_t>(chunk_key >> 32);
         const std::size_t n = std::min(count - begin, kChunk);
-        const float* in = src + begin;
-        float* out = dst + begin;
-        for (std::size_t j = 0; j < n; ++j) {
-            const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(j) ^ k1) ^ k2);
-            // A select, not a branch: the loop vectorises (a NaN stays NaN, as in Keras).
-            const float factor = h >= threshold ? scale : 0.f;
-            out[j] = in[j] * factor;
+        const auto blocks = static_cast<std::int64_t>((n + kBlock - 1) / kBlock);
+#pragma omp parallel for schedule(static) if (blocks > 1)
+        for (std::int64_t b = 0; b < blocks; ++b) {
+            const std::size_t first = static_cast<std::size_t>(b) * kBlock;
+            mask_range(src + begin + first, dst + begin + first, first,
+                       std::min(kBlock, n - first), k1, k2, threshold, scale);
         }
     }
 }

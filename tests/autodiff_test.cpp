@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "opgraph/loss_graph.hpp"
 #include "opgraph/memory_layout.hpp"
@@ -26,12 +27,12 @@ struct Trainable {
     std::unique_ptr<opgraph::Program> program;
 };
 
-Trainable compile(const std::string& yaml) {
+Trainable compile(const std::string& yaml, const std::set<std::string>& frozen = {}) {
     const opgraph::ModelFile model = opgraph::parse_model(yaml, "autodiff.yaml", session().ops());
     const opgraph::LossGraph loss =
         opgraph::with_loss(model.graph, model.training->loss, session().ops());
     Trainable t;
-    t.backward = opgraph::differentiate(loss.graph, loss.loss, session().ops());
+    t.backward = opgraph::differentiate(loss.graph, loss.loss, session().ops(), frozen);
     opgraph::ProgramOptions options;
     options.batch_size = kBatch;
     options.training = true;
@@ -145,6 +146,33 @@ training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
     EXPECT_TRUE(backward.param_grads.count("second/kernel"));
     for (const opgraph::Node& n : backward.graph.nodes)
         EXPECT_NE(n.name, "first/backward_data") << "no gradient flows into a frozen layer's input";
+}
+
+TEST(Autodiff, BranchesWithAFrozenLayerMatchFiniteDifferences) {
+    // The input fans out to three branches, one of them frozen; a branch also fans out to
+    // both the add and the concat. The gradients of the trained parameters stay exact.
+    Trainable t = compile(R"(model:
+  inputs: {image: [5, 5, 2]}
+  nodes:
+    - {name: left, op: conv2d, inputs: image, filters: 3, kernel: 3, activation: tanh}
+    - {name: right, op: conv2d, inputs: image, filters: 3, kernel: 3}
+    - {name: frozen, op: conv2d, inputs: image, filters: 3, kernel: 3, activation: sigmoid}
+    - {name: sum, op: add, inputs: [left, right, frozen]}
+    - {name: both, op: concat, inputs: [sum, right]}
+    - {name: flat, op: flatten, inputs: both}
+    - {name: out, op: dense, inputs: flat, units: 3}
+    - {name: probs, op: softmax, inputs: out}
+  outputs: [probs]
+training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
+)",
+                          {"frozen/kernel", "frozen/bias"});
+    EXPECT_EQ(t.backward.param_grads.size(), 6u);  // left, right, out: kernel and bias each
+    EXPECT_FALSE(t.backward.param_grads.count("frozen/kernel"));
+    EXPECT_FALSE(t.backward.param_grads.count("frozen/bias"));
+    for (const opgraph::Node& n : t.backward.graph.nodes)
+        EXPECT_EQ(n.name.rfind("frozen/", 0), std::string::npos)
+            << "a backward node of the frozen layer: " << n.name;
+    expect_gradients_match(t);
 }
 
 TEST(Autodiff, OpWithoutRuleIsNamed) {
