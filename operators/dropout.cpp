@@ -7,12 +7,11 @@
 // recomputes it instead of storing it. The loop has no branches and no library calls, so the
 // compiler vectorises it (AVX-512 / AVX2 clones); blocks of it run on the intra-op OpenMP
 // threads.
-// It works on the input's own layout (element index = position in memory, padding included);
-// in inference a oneDNN reorder copies src to dst.
+// It works on the input's own layout (element index = position in memory, padding included).
+// In inference no kernel runs (OpDef::inference_identity): the output is the input's memory.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -102,7 +101,9 @@ void apply_mask(const float* src, float* dst, std::size_t count, std::uint64_t k
 class DropoutForwardKernel : public opgraph::Kernel {
   public:
     explicit DropoutForwardKernel(const opgraph::KernelContext& ctx)
-        : desc_(ctx.input_descs.at(0)), training_(ctx.training), step_(ctx.step) {
+        : desc_(ctx.input_descs.at(0)), step_(ctx.step) {
+        if (!ctx.training)
+            throw std::logic_error("dropout has no inference kernel: it is the identity there");
         const double rate = ctx.node.attrs.get_real("rate");
         const std::int64_t seed = ctx.node.attrs.get_int("seed");
         seed_ = seed == kSeedFromSession ? splitmix64(ctx.seed ^ name_hash(ctx.node.name))
@@ -112,10 +113,6 @@ class DropoutForwardKernel : public opgraph::Kernel {
             static_cast<std::uint32_t>(std::min(rate * kTwoTo32, static_cast<double>(UINT32_MAX)));
         scale_ = static_cast<float>(1.0 / (1.0 - rate));
         count_ = desc_.get_size() / sizeof(float);
-        if (!training_) {
-            copy_pd_ = dnnl::reorder::primitive_desc(ctx.engine, desc_, ctx.engine, desc_);
-            copy_ = dnnl::reorder(copy_pd_);
-        }
     }
     std::vector<dnnl::memory::desc> output_descs() const override { return {desc_}; }
     void bind(const std::vector<dnnl::memory>& inputs,
@@ -123,35 +120,25 @@ class DropoutForwardKernel : public opgraph::Kernel {
         src_ = inputs.at(0);
         dst_ = outputs.at(0);
     }
-    void execute(dnnl::stream& stream) override {
-        if (!training_) {
-            copy_.execute(stream, src_, dst_);
-            return;
-        }
+    void execute(dnnl::stream&) override {
         mask(static_cast<const float*>(src_.get_data_handle()),
              static_cast<float*>(dst_.get_data_handle()));
     }
-    std::string implementation() const override {
-        return training_ ? "opgraph:dropout_hash" : copy_pd_.impl_info_str();
-    }
+    std::string implementation() const override { return "opgraph:dropout_hash"; }
 
     // dst = src * mask / (1 - rate) over this kernel's layout, for the current step.
     void mask(const float* src, float* dst) const {
         apply_mask(src, dst, count_, splitmix64(seed_ ^ splitmix64(*step_)), threshold_, scale_);
     }
     const dnnl::memory::desc& desc() const { return desc_; }
-    bool training() const { return training_; }
 
   private:
     dnnl::memory::desc desc_;
-    bool training_;
     const std::uint64_t* step_;
     std::uint64_t seed_ = 0;
     std::uint32_t threshold_ = 0;
     float scale_ = 1.f;
     std::size_t count_ = 0;
-    dnnl::reorder::primitive_desc copy_pd_;
-    dnnl::reorder copy_;
     dnnl::memory src_;
     dnnl::memory dst_;
 };
@@ -176,10 +163,7 @@ class DropoutBackwardKernel : public opgraph::Kernel {
         stream.wait();
         const auto* in = static_cast<const float*>(diff_dst_.memory().get_data_handle());
         auto* out = static_cast<float*>(diff_src_.get_data_handle());
-        if (forward_->training())
-            forward_->mask(in, out);
-        else
-            std::memcpy(out, in, forward_->desc().get_size());
+        forward_->mask(in, out);
     }
     std::string implementation() const override { return "opgraph:dropout_hash"; }
 
@@ -209,6 +193,7 @@ opgraph::OpDef dropout_op() {
                                "random seed; -1: drawn from the session's generator")
                 .at_least(kSeedFromSession),
         });
+    def.inference_identity = true;
     def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
         return std::make_unique<DropoutForwardKernel>(ctx);
     };

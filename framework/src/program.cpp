@@ -75,6 +75,10 @@ struct Program::Impl {
         const OpDef* def = ops.find(node.op);
         if (def == nullptr) node_error(node, "unknown op '" + node.op + "'");
         if (!def->kernel) node_error(node, "op '" + node.op + "' has no kernel");
+        if (!options.training && def->inference_identity && node.inputs.size() == 1) {
+            values[node.name] = value(node.inputs.front());  // an alias: same memory
+            return;
+        }
 
         KernelContext ctx{node, engine, options.training, {}, {}, {}, {}, nullptr, &step,
                           options.seed};

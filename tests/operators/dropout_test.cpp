@@ -21,9 +21,10 @@ opgraph::AttrMap dropout_attrs(double rate, std::int64_t seed = -1) {
     return attrs;
 }
 
-// A training program x -> dropout -> n, to run at several steps.
+// A program x -> dropout -> n (training by default, to run at several steps).
 std::unique_ptr<opgraph::Program> dropout_program(const opgraph::Shape& shape,
-                                                  const opgraph::AttrMap& attrs) {
+                                                  const opgraph::AttrMap& attrs,
+                                                  bool training = true) {
     const opgraph::OpRegistry& ops = core_session().ops();
     opgraph::Graph g;
     g.name = "dropout";
@@ -42,7 +43,7 @@ std::unique_ptr<opgraph::Program> dropout_program(const opgraph::Shape& shape,
     g = opgraph::infer_shapes(opgraph::validate_structure(g, ops, diagnostics), ops, diagnostics);
     diagnostics.throw_if_any();
     opgraph::ProgramOptions options;
-    options.training = true;
+    options.training = training;
     options.batch_size = shape[0];
     return std::make_unique<opgraph::Program>(g, ops, options);
 }
@@ -63,6 +64,12 @@ TEST(Dropout, InferenceIsTheIdentity) {
     const std::vector<float> src = {1, -2, 3, -4, 5, -6, 7, -8};
     const auto run = run_op("dropout", {{{1, 2, 2, 2}, src}}, dropout_attrs(0.5), {}, false);
     expect_near(run.outputs[0], src, 0.f);
+}
+
+TEST(Dropout, InferenceRunsNoKernelAndAliasesItsInput) {
+    auto program = dropout_program({2, 3}, dropout_attrs(0.5), false);
+    EXPECT_TRUE(program->profile().empty());
+    EXPECT_EQ(program->memory("n").get_data_handle(), program->memory("x").get_data_handle());
 }
 
 TEST(Dropout, KeepsAboutOneMinusRateAndScalesKeptValues) {

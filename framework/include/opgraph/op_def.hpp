@@ -99,6 +99,9 @@ struct OpDef {
     // Forward multiply-adds per sample, given the output shapes; empty function: 0.
     std::function<std::int64_t(const OpContext&, const std::vector<Shape>&)> macs;
 
+    // True when the op is the identity in inference (dropout): an inference Program runs no
+    // kernel for it and its output is its input's memory.
+    bool inference_identity = false;
     // Compiles the node for a concrete batch; empty function: the op cannot run (yet).
     std::function<std::unique_ptr<Kernel>(const KernelContext&)> kernel;
     // Emits the backward nodes; empty function: the op has no gradient, and asking for one
