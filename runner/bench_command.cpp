@@ -36,7 +36,7 @@ int bench(const Args& args) {
         "warmup", po::value(&options.warmup)->default_value(options.warmup),
         "untimed steps before them")(
         "threads", po::value(&options.threads.intra_op)->default_value(0),
-        "OpenMP threads inside each primitive (0: cores / inter-op)")(
+        "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
         "inter-op-threads", po::value(&options.threads.inter_op)->default_value(0),
         "kernels run at once on the flow graph (0: 1)")(
         "seed", po::value(&options.seed)->default_value(options.seed),

@@ -71,7 +71,7 @@ struct RunOptions {
     std::string weights;
     void add(po::options_description& options) {
         options.add_options()("threads", po::value(&threads.intra_op)->default_value(0),
-                              "OpenMP threads inside each primitive (0: cores / inter-op)")(
+                              "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
             "inter-op-threads", po::value(&threads.inter_op)->default_value(0),
             "kernels run at once on the flow graph (0: 1)")(
             "batch-size", po::value(&batch_size)->default_value(0),
@@ -145,7 +145,7 @@ int train(const Args& args) {
         "seed", po::value(&seed)->default_value(-1),
         "override the file's seed: shuffling, initialisers, dropout (-1: the file's)")(
         "threads", po::value(&options.threads.intra_op)->default_value(0),
-        "OpenMP threads inside each primitive (0: cores / inter-op)")(
+        "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
         "inter-op-threads", po::value(&options.threads.inter_op)->default_value(0),
         "kernels run at once on the flow graph (0: 1)")(
         "data-dir", po::value(&data_dir),

@@ -133,6 +133,10 @@ TEST(ThreadConfig, DefaultNeverRunsMoreBusyThreadsThanCores) {
     const opgraph::ThreadConfig two = opgraph::ThreadConfig{0, 2}.resolved();
     EXPECT_LE(two.intra_op * two.inter_op, std::max(2, opgraph::available_cores()));
     EXPECT_THROW((opgraph::ThreadConfig{-1, 0}.resolved()), std::invalid_argument);
+    // Batch 1 (latency): one intra-op thread unless asked for more.
+    EXPECT_EQ(opgraph::ThreadConfig{}.resolved(1).intra_op, 1);
+    EXPECT_EQ((opgraph::ThreadConfig{2, 0}.resolved(1).intra_op), 2);
+    EXPECT_EQ(opgraph::ThreadConfig{}.resolved(128).intra_op, config.intra_op);
 }
 
 }  // namespace

@@ -182,7 +182,7 @@ struct Program::Impl {
 Program::Program(const Graph& graph, const OpRegistry& ops, const ProgramOptions& options)
     : impl_(std::make_unique<Impl>()) {
     if (options.batch_size < 1) throw std::invalid_argument("batch size must be >= 1");
-    impl_->threads = options.threads.resolved();
+    impl_->threads = options.threads.resolved(options.batch_size);
     const OmpThreadsScope omp_threads(impl_->threads.intra_op);  // primitives built for it
     for (const GraphInput& input : graph.inputs) {
         const Shape shape = concrete(input.shape, options.batch_size);

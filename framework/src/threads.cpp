@@ -16,12 +16,13 @@ int available_cores() {
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
-ThreadConfig ThreadConfig::resolved() const {
+ThreadConfig ThreadConfig::resolved(std::int64_t batch_size) const {
     if (intra_op < 0 || inter_op < 0)
         throw std::invalid_argument("thread counts must be >= 0 (0 picks the default)");
     ThreadConfig out = *this;
     if (out.inter_op == 0) out.inter_op = 1;
-    if (out.intra_op == 0) out.intra_op = std::max(1, available_cores() / out.inter_op);
+    if (out.intra_op == 0)
+        out.intra_op = batch_size == 1 ? 1 : std::max(1, available_cores() / out.inter_op);
     return out;
 }
 
