@@ -157,7 +157,9 @@ int train(const Args& args) {
         "checkpoint-every", po::value(&options.checkpoint_every)->default_value(0),
         "also checkpoint every N optimizer steps (0: after each epoch only)")(
         "resume", po::bool_switch(&options.resume),
-        "continue from the newest checkpoint of the checkpoint directory");
+        "continue from the newest checkpoint of the checkpoint directory")(
+        "check-numerics", po::bool_switch(&options.check_numerics),
+        "check every node's output for NaN / Inf and name the first that has one (slower)");
     if (!parse(args,
                "opgraph train GRAPH [--epochs N] [--batch-size B] [--seed S] [--threads T] "
                "[--data-dir D] [--train-limit N] [--checkpoint-dir D] [--resume]",

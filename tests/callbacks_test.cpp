@@ -10,7 +10,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "opgraph/checkpoint.hpp"
 #include "opgraph/diagnostic.hpp"
+#include "opgraph/error.hpp"
 #include "opgraph/model_file.hpp"
 #include "opgraph/session.hpp"
 #include "opgraph/tensor_file.hpp"
@@ -227,12 +229,65 @@ TEST(CallbackCsvLogger, AppendsWithoutASecondHeaderAndUsesTheSeparator) {
     fs::remove_all(dir);
 }
 
-TEST(CallbackTerminateOnNan, StopsAtTheFirstInvalidLoss) {
-    const FitResult run = fit(model_yaml(3, "    - {type: terminate_on_nan}\n", "none",
-                                         "{type: sgd, learning_rate: 1.0e+38}"));
-    ASSERT_EQ(run.history.size(), 1u) << run.log;
-    EXPECT_FALSE(std::isfinite(run.history[0].loss));
-    EXPECT_TRUE(contains(run.log, ": Invalid loss, terminating training\n")) << run.log;
+// Training that diverges at once: SGD at a learning rate of 1e38.
+std::string diverging(const std::string& callbacks) {
+    return model_yaml(3, callbacks, "none", "{type: sgd, learning_rate: 1.0e+38}");
+}
+
+// What fit() throws for `yaml`; fails the test when it returns.
+opgraph::NumericalError fit_error(const std::string& yaml, std::string& log,
+                                  const fs::path& checkpoints = {}) {
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops());
+    opgraph::TrainOptions options;
+    options.train_limit = 512;
+    options.data_root = kData;
+    options.checkpoint_dir = checkpoints;
+    std::ostringstream out;
+    options.out = &out;
+    opgraph::Trainer trainer(model, session().ops(), options);
+    try {
+        trainer.fit();
+    } catch (const opgraph::NumericalError& e) {
+        log = out.str();
+        return e;
+    }
+    log = out.str();
+    ADD_FAILURE() << "a diverging run ended normally\n" << log;
+    return opgraph::NumericalError("");
+}
+
+TEST(CallbackTerminateOnNan, PrintsKerasLineAndTheRunEndsAsANumericalFailure) {
+    std::string log;
+    const opgraph::NumericalError e = fit_error(diverging("    - {type: terminate_on_nan}\n"), log);
+    EXPECT_TRUE(contains(log, "Batch 1: Invalid loss, terminating training\n")) << log;
+    EXPECT_EQ(e.exit_code(), opgraph::ExitCode::numerical);
+    // The first step's loss is computed before its update: the second batch is the first bad
+    // one (Keras numbers it 1, from 0; opgraph's progress and messages count from 1).
+    EXPECT_TRUE(contains(e.what(), "epoch 1, batch 2: the loss is nan")) << e.what();
+}
+
+TEST(NonFiniteLoss, StopsTrainingWithoutACallbackAndKeepsTheLastGoodCheckpoint) {
+    // Two good epochs at a sane rate, then the same checkpoint directory with a diverging rate.
+    const fs::path dir = scratch("nan_checkpoint");
+    opgraph::TrainOptions options;
+    options.train_limit = 256;
+    options.data_root = kData;
+    options.checkpoint_dir = dir;
+    options.epochs = 2;
+    const opgraph::ModelFile good =
+        opgraph::parse_model(model_yaml(2, "    []\n"), "callbacks.yaml", session().ops());
+    opgraph::Trainer(good, session().ops(), options).fit();
+    const auto before = fs::last_write_time(dir / opgraph::kCheckpointFile);
+    const auto bytes = fs::file_size(dir / opgraph::kCheckpointFile);
+
+    std::string log;
+    const opgraph::NumericalError e = fit_error(diverging("    []\n"), log, dir);
+    EXPECT_EQ(e.exit_code(), opgraph::ExitCode::numerical);
+    EXPECT_TRUE(contains(e.what(), "loss is nan")) << e.what();
+    EXPECT_TRUE(contains(e.what(), (dir / opgraph::kCheckpointFile).string())) << e.what();
+    EXPECT_EQ(fs::last_write_time(dir / opgraph::kCheckpointFile), before);
+    EXPECT_EQ(fs::file_size(dir / opgraph::kCheckpointFile), bytes);
+    EXPECT_EQ(opgraph::read_checkpoint(dir / opgraph::kCheckpointFile).epoch, 2);
 }
 
 TEST(CallbackReduceLrOnPlateau, ReducesTheRateTheTrainerUses) {

@@ -219,4 +219,32 @@ TEST(Cli, ResumeWithoutACheckpointExitsFive) {
     EXPECT_NE(run.output.find(dir), std::string::npos) << run.output;
 }
 
+TEST(Cli, DivergingTrainingExitsSevenAndCheckNumericsNamesTheNode) {
+    const auto dir = std::filesystem::temp_directory_path() / "opgraph_cli_diverging";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string graph = (dir / "diverging.yaml").string();
+    std::ofstream(graph) << "model:\n"
+                            "  inputs: {image: [28, 28, 1]}\n"
+                            "  layers:\n"
+                            "    - {op: flatten}\n"
+                            "    - {name: scores, op: dense, units: 10}\n"
+                            "    - {op: softmax}\n"
+                            "training:\n"
+                            "  dataset: mnist\n"
+                            "  optimizer: {type: sgd, learning_rate: 1.0e+38}\n"
+                            "  loss: categorical_crossentropy\n"
+                            "  validation: none\n";
+    const std::string common = "train " + graph + " --data-dir " + kData +
+                               " --train-limit 256 --checkpoint-dir " + (dir / "ckpt").string();
+    const CliRun plain = opgraph(common);
+    EXPECT_EQ(plain.code, 7) << plain.output;
+    EXPECT_NE(plain.output.find("the loss is nan; training stopped"), std::string::npos)
+        << plain.output;
+    const CliRun checked = opgraph(common + " --check-numerics");
+    EXPECT_EQ(checked.code, 7) << checked.output;
+    EXPECT_NE(checked.output.find("diverging.yaml:"), std::string::npos) << checked.output;
+    EXPECT_NE(checked.output.find("(--check-numerics)"), std::string::npos) << checked.output;
+}
+
 }  // namespace

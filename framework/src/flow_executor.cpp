@@ -6,7 +6,8 @@
 #include <mutex>
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
-#include <optional>
+#include <exception>
+#include <utility>
 
 #include "opgraph/program.hpp"
 
@@ -22,7 +23,7 @@ struct FlowExecutor::Impl {
     std::unique_ptr<flow::broadcast_node<flow::continue_msg>> start;
     std::vector<std::unique_ptr<flow::continue_node<flow::continue_msg>>> nodes;
     std::mutex error_mutex;
-    std::optional<ExecutionError> error;
+    std::exception_ptr error;  // the first failure of the running step
     std::vector<double> seconds;  // per task, summed over runs (each task writes only its own)
     std::int64_t runs = 0;
 
@@ -60,11 +61,17 @@ struct FlowExecutor::Impl {
             tasks[i].body();
             seconds[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
                               .count();
+        } catch (const NumericalError&) {
+            fail(std::current_exception());  // already names the node: passed on as it is
         } catch (const std::exception& e) {
-            std::lock_guard<std::mutex> lock(error_mutex);
-            if (!error) error.emplace(tasks[i].node, tasks[i].op, e.what());
-            graph->cancel();  // stop scheduling the rest; run() resets the graph
+            fail(std::make_exception_ptr(ExecutionError(tasks[i].node, tasks[i].op, e.what())));
         }
+    }
+
+    void fail(std::exception_ptr failure) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::move(failure);
+        graph->cancel();  // stop scheduling the rest; run() resets the graph
     }
 };
 
@@ -76,17 +83,16 @@ FlowExecutor::~FlowExecutor() {
 }
 
 void FlowExecutor::run() {
-    impl_->error.reset();
+    impl_->error = nullptr;
     ++impl_->runs;
     impl_->arena.execute([&] {
         impl_->start->try_put(flow::continue_msg{});
         impl_->graph->wait_for_all();
     });
     if (impl_->error) {
-        ExecutionError failure = *impl_->error;
-        impl_->error.reset();
+        std::exception_ptr failure = std::exchange(impl_->error, nullptr);
         impl_->arena.execute([&] { impl_->graph->reset(); });
-        throw failure;
+        std::rethrow_exception(failure);
     }
 }
 

@@ -25,7 +25,8 @@ public:
     FlowExecutor(std::vector<FlowTask> tasks, const ThreadConfig& threads);
     ~FlowExecutor();
     // Runs every task once. A task that throws cancels the rest; the first error is rethrown
-    // as ExecutionError naming its node and op, and the graph is reset for the next run.
+    // (a NumericalError as it is, anything else as an ExecutionError naming the task's node
+    // and op), and the graph is reset for the next run.
     void run();
     // Wall time each task's body took, summed over the runs since the last reset, in task
     // order (timing costs two clock reads per task).

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "flow_executor.hpp"
+#include "numerics_check.hpp"
 #include "opgraph/diagnostic.hpp"
 #include "opgraph/gradient.hpp"
 #include "opgraph/initializers.hpp"
@@ -147,12 +148,23 @@ struct Program::Impl {
         kernel_nodes.push_back(node.name);
         kernel_ops.push_back(node.op);
         auto stream = std::make_shared<dnnl::stream>(engine);
-        tasks.push_back({node.name, node.op,
-                         [raw, stream] {
-                             raw->execute(*stream);
-                             stream->wait();
-                         },
-                         after});
+        std::function<void()> body = [raw, stream] {
+            raw->execute(*stream);
+            stream->wait();
+        };
+        if (options.check_numerics) {
+            std::vector<std::pair<std::string, Value>> checked;
+            for (std::size_t i = 0; i < descs.size(); ++i) {
+                const std::string name = i == 0 ? node.name : node.name + ":" + std::to_string(i);
+                checked.emplace_back(name, values.at(name));
+            }
+            body = [run = std::move(body), node, checked] {
+                run();
+                for (const auto& [name, v] : checked)
+                    detail::check_finite(node, name, v.shape, v.memory);
+            };
+        }
+        tasks.push_back({node.name, node.op, std::move(body), after});
     }
 
     // The update task of `param`: after its gradient's producer and after every kernel that

@@ -47,7 +47,6 @@ struct Trainer::Impl {
     std::mt19937_64 shuffle_rng;
     std::vector<float> images;          // the batch being gathered
     std::vector<std::int32_t> labels;
-    bool poisoned = false;  // a step's loss was not finite: checkpoints are no longer written
 
     Impl(const ModelFile& model, const OpRegistry& ops, const TrainOptions& o)
         : config(*model.training), options(o), hash(graph_hash(model.graph)) {
@@ -70,7 +69,8 @@ struct Trainer::Impl {
         callbacks = make_callbacks(config.callbacks);
         shuffle_rng.seed(config.seed);
         step = std::make_unique<TrainingStep>(model.graph, config, ops, config.batch_size,
-                                              options.threads, config.seed);
+                                              options.threads, config.seed,
+                                              options.check_numerics);
         images.resize(static_cast<std::size_t>(config.batch_size * element_count(train.sample_shape)));
         labels.resize(static_cast<std::size_t>(config.batch_size));
         if (!test.labels.empty())
@@ -121,7 +121,7 @@ struct Trainer::Impl {
     }
 
     void save(const TrainingState& state) const {
-        if (options.checkpoint_dir.empty() || poisoned) return;
+        if (options.checkpoint_dir.empty()) return;
         save_checkpoint(options.checkpoint_dir, state);
     }
 
@@ -220,7 +220,6 @@ struct Trainer::Impl {
                 if (schedule && schedule_per_step)
                     lr = schedule->at(step->iteration(), lr, epoch, step->iteration());
                 const StepResult result = run_batch(order, first, count, lr);
-                poisoned = poisoned || !std::isfinite(result.loss);
                 loss_sum += result.loss * double(count);
                 correct += result.correct;
                 seen += count;
@@ -235,6 +234,7 @@ struct Trainer::Impl {
                                          .mean_accuracy = double(correct) / double(seen)};
                 for (const auto& callback : callbacks)
                     stop = callback->on_batch_end(batch_log, context) || stop;
+                if (!std::isfinite(result.loss)) diverged(result.loss, epoch, batch + 1);
                 const bool last = first + count >= train.size();
                 if (last) break;  // the epoch's end is saved after validation
                 const int signal = interrupt_signal();
@@ -269,14 +269,24 @@ struct Trainer::Impl {
         return history;
     }
 
+    // The loss of batch `batch` (from 1) of epoch `epoch` (from 0) was not finite: the
+    // weights are no longer usable and nothing more is saved.
+    [[noreturn]] void diverged(double loss, std::int64_t epoch, std::int64_t batch) const {
+        std::string message = "epoch " + std::to_string(epoch + 1) + ", batch " +
+                              std::to_string(batch) + ": the loss is " +
+                              (std::isnan(loss) ? "nan" : "infinite") + "; training stopped";
+        const std::filesystem::path latest = options.checkpoint_dir / kCheckpointFile;
+        if (!options.checkpoint_dir.empty() && std::filesystem::exists(latest))
+            message += " (the last good checkpoint, " + latest.string() + ", is kept)";
+        throw NumericalError(message);
+    }
+
     [[noreturn]] void interrupted(int signal, std::int64_t epoch, std::int64_t batch) const {
         std::string message = std::string(signal == SIGINT ? "SIGINT" : "SIGTERM") +
                               " received: stopped at epoch " + std::to_string(epoch + 1) +
                               ", batch " + std::to_string(batch);
         if (options.checkpoint_dir.empty())
             message += "; no checkpoint directory, nothing saved";
-        else if (poisoned)
-            message += "; the loss was not finite, the last good checkpoint is kept";
         else
             message += "; checkpoint saved to " +
                        (options.checkpoint_dir / kCheckpointFile).string() +

@@ -15,6 +15,7 @@ struct TrainingStep::Impl {
     const OpRegistry& ops;
     ThreadConfig threads;
     std::uint64_t seed;
+    bool check_numerics;
     std::unique_ptr<Optimizer> optimizer;
     std::map<std::string, std::vector<std::vector<float>>> slots;
     std::map<std::string, std::vector<float*>> slot_pointers;  // into `slots`, per parameter
@@ -29,12 +30,13 @@ struct TrainingStep::Impl {
     std::vector<float> target, prediction;  // per-step buffers, batch-sized
 
     Impl(const Graph& model, const TrainingConfig& config, const OpRegistry& registry,
-         std::int64_t batch_size, const ThreadConfig& t, std::uint64_t s)
+         std::int64_t batch_size, const ThreadConfig& t, std::uint64_t s, bool check)
         : loss_graph(with_loss(model, config.loss, registry)),
           backward(differentiate(loss_graph.graph, loss_graph.loss, registry)),
           ops(registry),
           threads(t),
           seed(s),
+          check_numerics(check),
           optimizer(make_optimizer(config.optimizer)),
           batch(batch_size) {
         if (batch_size < 1) throw std::invalid_argument("batch size must be >= 1");
@@ -61,6 +63,7 @@ struct TrainingStep::Impl {
         po.training = true;
         po.threads = threads;
         po.seed = seed;
+        po.check_numerics = check_numerics;
         po.param_gradients = backward.param_grads;
         po.update = [this](const std::string& param, float* value, const float* gradient,
                            std::size_t n) {
@@ -123,8 +126,10 @@ struct TrainingStep::Impl {
 
 TrainingStep::TrainingStep(const Graph& model, const TrainingConfig& config,
                            const OpRegistry& ops, std::int64_t batch_size,
-                           const ThreadConfig& threads, std::uint64_t seed)
-    : impl_(std::make_unique<Impl>(model, config, ops, batch_size, threads, seed)) {}
+                           const ThreadConfig& threads, std::uint64_t seed,
+                           bool check_numerics)
+    : impl_(std::make_unique<Impl>(model, config, ops, batch_size, threads, seed,
+                                   check_numerics)) {}
 
 TrainingStep::~TrainingStep() = default;
 

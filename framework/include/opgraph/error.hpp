@@ -51,4 +51,11 @@ public:
         : Error(ExitCode::invalid_checkpoint, message) {}
 };
 
+// A computation produced NaN or Inf (a diverging loss, a node's output under
+// --check-numerics).
+class NumericalError : public Error {
+public:
+    explicit NumericalError(const std::string& message) : Error(ExitCode::numerical, message) {}
+};
+
 }  // namespace opgraph

@@ -65,6 +65,9 @@ struct ProgramOptions {
     // the gradient is complete and no kernel of the step still reads the parameter.
     std::map<std::string, std::string> param_gradients;
     ParamUpdate update;
+    // After every kernel, check its outputs for NaN / Inf and throw NumericalError naming the
+    // node, its source location, the output's shape and the first bad element's index.
+    bool check_numerics = false;
 };
 
 class Program {

@@ -39,6 +39,9 @@ struct TrainOptions {
     // and batch, learning rate, shuffle order, running metrics and callback state, so that
     // with the same seed and threads the result equals an uninterrupted run's, bit for bit.
     bool resume = false;
+    // Check every kernel's outputs for NaN / Inf (ProgramOptions::check_numerics): the run
+    // stops with NumericalError at the first node producing one.
+    bool check_numerics = false;
 };
 
 // Where `opgraph train` keeps checkpoints unless told: checkpoints/<graph file's stem>.
@@ -62,8 +65,9 @@ public:
     // Runs every epoch (from the checkpoint's position when resuming), or until a callback
     // stops training; returns the per-epoch history of this run (an epoch stopped by a bad
     // batch is included). Throws CheckpointError when a checkpoint cannot be read, does not
-    // match the graph, or a file cannot be written; Interrupted after saving on a signal.
-    // No checkpoint is written once a step's loss was NaN or infinite.
+    // match the graph, or a file cannot be written; Interrupted after saving on a signal;
+    // NumericalError as soon as a batch's loss is NaN or infinite (after the callbacks saw
+    // it), writing nothing more: the last checkpoint stays the last good one.
     std::vector<EpochLog> fit();
 
 private:

@@ -32,9 +32,11 @@ struct StepResult {
 class TrainingStep {
 public:
     // Builds model + loss (config.loss) + backward graph and compiles it for `batch_size`
-    // with config.optimizer; parameters initialised from `seed`. Throws GraphError.
+    // with config.optimizer; parameters initialised from `seed`; with `check_numerics`, every
+    // kernel's outputs are checked (ProgramOptions::check_numerics). Throws GraphError.
     TrainingStep(const Graph& model, const TrainingConfig& config, const OpRegistry& ops,
-                 std::int64_t batch_size, const ThreadConfig& threads, std::uint64_t seed);
+                 std::int64_t batch_size, const ThreadConfig& threads, std::uint64_t seed,
+                 bool check_numerics = false);
     ~TrainingStep();
     TrainingStep(const TrainingStep&) = delete;
     TrainingStep& operator=(const TrainingStep&) = delete;
