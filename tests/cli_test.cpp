@@ -222,19 +222,7 @@ TEST(Cli, ResumeWithoutACheckpointExitsFive) {
 TEST(Cli, DivergingTrainingExitsSevenAndCheckNumericsNamesTheNode) {
     const auto dir = std::filesystem::temp_directory_path() / "opgraph_cli_diverging";
     std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    const std::string graph = (dir / "diverging.yaml").string();
-    std::ofstream(graph) << "model:\n"
-                            "  inputs: {image: [28, 28, 1]}\n"
-                            "  layers:\n"
-                            "    - {op: flatten}\n"
-                            "    - {name: scores, op: dense, units: 10}\n"
-                            "    - {op: softmax}\n"
-                            "training:\n"
-                            "  dataset: mnist\n"
-                            "  optimizer: {type: sgd, learning_rate: 1.0e+38}\n"
-                            "  loss: categorical_crossentropy\n"
-                            "  validation: none\n";
+    const std::string graph = std::string(OPGRAPH_SOURCE_DIR) + "/tests/graphs/diverging.yaml";
     const std::string common = "train " + graph + " --data-dir " + kData +
                                " --train-limit 256 --checkpoint-dir " + (dir / "ckpt").string();
     const CliRun plain = opgraph(common);
