@@ -18,6 +18,8 @@
 #include "opgraph/progress.hpp"
 #include "opgraph/training_step.hpp"
 
+#include "batch_loader.hpp"
+
 namespace opgraph {
 
 std::filesystem::path default_checkpoint_dir(const std::filesystem::path& graph_file) {
@@ -45,8 +47,8 @@ struct Trainer::Impl {
     std::unique_ptr<Evaluator> evaluator;
     std::vector<std::unique_ptr<Callback>> callbacks;  // every callback but lr_scheduler
     std::mt19937_64 shuffle_rng;
-    std::vector<float> images;          // the batch being gathered
-    std::vector<std::int32_t> labels;
+    std::vector<std::size_t> order;  // this epoch's sample order (read by `loader`)
+    std::unique_ptr<detail::BatchLoader> loader;  // the next batch, gathered in the background
 
     Impl(const ModelFile& model, const OpRegistry& ops, const TrainOptions& o)
         : config(*model.training), options(o), hash(graph_hash(model.graph)) {
@@ -71,24 +73,10 @@ struct Trainer::Impl {
         step = std::make_unique<TrainingStep>(model.graph, config, ops, config.batch_size,
                                               options.threads, config.seed,
                                               options.check_numerics);
-        images.resize(static_cast<std::size_t>(config.batch_size * element_count(train.sample_shape)));
-        labels.resize(static_cast<std::size_t>(config.batch_size));
+        loader = std::make_unique<detail::BatchLoader>(train, config.batch_size);
         if (!test.labels.empty())
             evaluator = std::make_unique<Evaluator>(model.graph, config.loss, ops,
                                                     config.batch_size, options.threads);
-    }
-
-    // Runs one batch of `order[first, first + count)`.
-    StepResult run_batch(const std::vector<std::size_t>& order, std::int64_t first,
-                         std::int64_t count, double lr) {
-        const std::int64_t per_sample = element_count(train.sample_shape);
-        for (std::int64_t i = 0; i < count; ++i) {
-            const std::size_t sample = order[static_cast<std::size_t>(first + i)];
-            std::copy_n(train.images.begin() + static_cast<std::ptrdiff_t>(sample) * per_sample,
-                        per_sample, images.begin() + i * per_sample);
-            labels[static_cast<std::size_t>(i)] = train.labels[sample];
-        }
-        return step->run(images.data(), labels.data(), count, lr);
     }
 
     // --- checkpoints -------------------------------------------------------------------
@@ -189,7 +177,8 @@ struct Trainer::Impl {
                      << ": epoch " << first_epoch + 1 << ", batch " << first_batch << ", step "
                      << step->iteration() << "\n";
         }
-        std::vector<std::size_t> order(static_cast<std::size_t>(train.size()));
+        loader->wait();
+        order.resize(static_cast<std::size_t>(train.size()));
         bool stop = false;
         for (std::int64_t epoch = first_epoch; epoch < config.epochs && !stop; ++epoch) {
             const bool continuing = epoch == first_epoch && first_batch > 0;
@@ -208,18 +197,27 @@ struct Trainer::Impl {
                 }
             }
             const std::string shuffle_state = generator_state(shuffle_rng);
+            loader->wait();  // no gathering may read `order` while it is reshuffled
             std::iota(order.begin(), order.end(), 0);
             if (config.shuffle) std::shuffle(order.begin(), order.end(), shuffle_rng);
             if (!continuing) loss_sum = 0, correct = 0, seen = 0;
             const auto start = std::chrono::steady_clock::now();
             ProgressBar bar(out ? *out : std::cout, train.size(), out && options.interactive);
             std::int64_t batch = continuing ? first_batch : 0;
+            const auto batch_at = [&](std::int64_t first) {
+                if (first < train.size())
+                    loader->prefetch(order, first, std::min(config.batch_size, train.size() - first));
+            };
+            batch_at(batch * config.batch_size);
             for (std::int64_t first = batch * config.batch_size; first < train.size() && !stop;
                  first += config.batch_size, ++batch) {
-                const std::int64_t count = std::min(config.batch_size, train.size() - first);
+                const detail::Batch& data = loader->take();
+                const std::int64_t count = data.count;
+                batch_at(first + count);  // gathered while this batch trains
                 if (schedule && schedule_per_step)
                     lr = schedule->at(step->iteration(), lr, epoch, step->iteration());
-                const StepResult result = run_batch(order, first, count, lr);
+                const StepResult result =
+                    step->run(data.images.data(), data.labels.data(), count, lr);
                 loss_sum += result.loss * double(count);
                 correct += result.correct;
                 seen += count;
