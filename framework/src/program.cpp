@@ -138,9 +138,11 @@ struct Program::Impl {
                                  " outputs, its shape function " +
                                  std::to_string(ctx.output_shapes.size()));
         std::vector<dnnl::memory> outputs;
+        std::vector<std::pair<std::string, Value>> produced;  // name -> value, output order
         for (std::size_t i = 0; i < descs.size(); ++i) {
             const std::string name = i == 0 ? node.name : node.name + ":" + std::to_string(i);
-            outputs.push_back(add_value(name, ctx.output_shapes[i], descs[i], index).memory);
+            produced.emplace_back(name, add_value(name, ctx.output_shapes[i], descs[i], index));
+            outputs.push_back(produced.back().second.memory);
         }
         kernel->bind(inputs, outputs);
         Kernel* raw = kernel.get();
@@ -153,12 +155,7 @@ struct Program::Impl {
             stream->wait();
         };
         if (options.check_numerics) {
-            std::vector<std::pair<std::string, Value>> checked;
-            for (std::size_t i = 0; i < descs.size(); ++i) {
-                const std::string name = i == 0 ? node.name : node.name + ":" + std::to_string(i);
-                checked.emplace_back(name, values.at(name));
-            }
-            body = [run = std::move(body), node, checked] {
+            body = [run = std::move(body), node, checked = std::move(produced)] {
                 run();
                 for (const auto& [name, v] : checked)
                     detail::check_finite(node, name, v.shape, v.memory);
