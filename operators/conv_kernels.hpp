@@ -145,8 +145,9 @@ private:
     dnnl::reorder reorder_;
 };
 
-// A PrimitiveKernel whose parameters may go through snapshots refreshed before the primitive
-// (bind_param) and whose outputs may need a reorder after it (bind_output).
+// A PrimitiveKernel whose parameters go through snapshots refreshed before the primitive
+// (training) or constants refreshed only when parameters change (inference) (bind_param), and
+// whose outputs may need a reorder after it (bind_output).
 class AdaptedPrimitiveKernel : public PrimitiveKernel {
 public:
     void execute(dnnl::stream& stream) override {
@@ -154,15 +155,21 @@ public:
         PrimitiveKernel::execute(stream);
         for (OutputAdapter& a : output_adapters_) a.finish(stream);
     }
+    void prepare_constants(dnnl::stream& stream) override {
+        for (InputAdapter& a : constants_) a.prepare(stream);
+    }
 
 protected:
     // Binds parameter argument `arg` to `given` in the layout `wanted`: through a
-    // ParamSnapshot when `snapshot` (training: backward kernels read it), otherwise as an
-    // ordinary input (reordered only when the layouts differ).
+    // ParamSnapshot refreshed at every step when `training` (backward kernels read it),
+    // otherwise through a constant refreshed by prepare_constants() (reordered only when the
+    // layouts differ).
     void bind_param(int arg, const dnnl::memory& given, const dnnl::memory::desc& wanted,
-                    const dnnl::engine& engine, bool snapshot) {
-        if (!snapshot) {
-            bind_input(arg, given, wanted, engine);
+                    const dnnl::engine& engine, bool training) {
+        if (!training) {
+            constants_.emplace_back();
+            constants_.back().bind(given, wanted, engine);
+            args_[arg] = constants_.back().memory();
             return;
         }
         snapshots_.emplace_back();
@@ -180,6 +187,7 @@ protected:
 
 private:
     std::vector<ParamSnapshot> snapshots_;
+    std::vector<InputAdapter> constants_;
     std::vector<OutputAdapter> output_adapters_;
 };
 

@@ -183,3 +183,28 @@ TEST(Program, SquareConvKernelIsReadAndWrittenRowMajor) {
 }
 
 }  // namespace
+
+namespace {
+
+// Inference kernels reorder their weights once (Kernel::prepare_constants), not at every
+// step; a parameter written between runs must still be the one the next run uses.
+TEST(Program, InferenceUsesWeightsWrittenBetweenRuns) {
+    opgraph::Program program(graph_of(R"(model:
+  inputs: {x: [4, 4, 16]}
+  layers: [{name: c, op: conv2d, filters: 16, kernel: 3, use_bias: false}]
+)"),
+                             session().ops(), threads(1));
+    program.write("x", std::vector<float>(4 * 4 * 16, 1.f));
+    const std::size_t weights = 3 * 3 * 16 * 16;
+    program.write("c/kernel", std::vector<float>(weights, 1.f));
+    program.run();
+    EXPECT_EQ(program.read("c").front(), 144.f);  // 3 * 3 taps * 16 channels
+    program.write("c/kernel", std::vector<float>(weights, 0.5f));
+    program.run();
+    EXPECT_EQ(program.read("c").front(), 72.f);
+    program.run();  // nothing written: the cached weights stay
+    EXPECT_EQ(program.read("c").front(), 72.f);
+    EXPECT_EQ(program.profile().front().reorders, 0);  // none inside a step
+}
+
+}  // namespace

@@ -52,6 +52,7 @@ struct Program::Impl {
     std::vector<std::int64_t> reorders_at_reset;  // Kernel::reorders() at reset_profile()
     ThreadConfig threads;
     std::uint64_t step = 0;
+    bool constants_stale = true;  // a parameter was written since Kernel::prepare_constants
 
     const Value& value(const std::string& text) const {
         ValueRef ref;
@@ -265,6 +266,7 @@ void copy_plain(const Shape& shape, const dnnl::memory& own, float* plain_data,
 void Program::write(const std::string& name, const float* data, std::size_t count) {
     const Impl::Value& v = impl_->value(name);
     copy_plain(v.shape, v.memory, const_cast<float*>(data), count, true, name);
+    if (impl_->param_owner.count(name)) impl_->constants_stale = true;
 }
 
 void Program::read(const std::string& name, float* out, std::size_t count) const {
@@ -284,7 +286,15 @@ std::vector<float> Program::read(const std::string& name) const {
 
 const std::vector<std::string>& Program::params() const { return impl_->params; }
 
-void Program::run() { impl_->executor->run(); }
+void Program::run() {
+    if (impl_->constants_stale) {
+        dnnl::stream stream(impl_->engine);
+        for (const auto& kernel : impl_->kernels) kernel->prepare_constants(stream);
+        stream.wait();
+        impl_->constants_stale = false;
+    }
+    impl_->executor->run();
+}
 
 void Program::set_step(std::uint64_t step) { impl_->step = step; }
 

@@ -30,6 +30,11 @@ public:
                       const std::vector<dnnl::memory>& outputs) = 0;
     // One step. Throws on failure; the executor names the node.
     virtual void execute(dnnl::stream& stream) = 0;
+    // Inference only: called before the first step and again before the next step whenever a
+    // parameter was written (Program::write). Kernels of an inference Program transform their
+    // parameters here, once (a reorder to a blocked layout, a folded batch norm), instead of
+    // at every step. Training kernels must not cache parameters: optimizers update them.
+    virtual void prepare_constants(dnnl::stream& /*stream*/) {}
     // The oneDNN implementation(s) chosen, e.g. "jit:avx512_core" (for benchmarks).
     virtual std::string implementation() const { return {}; }
     // Reorders this kernel has executed inside execute() since it was built (inputs adapted to
