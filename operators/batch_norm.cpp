@@ -9,6 +9,7 @@
 // statistics. batch_norm_backward (diff_dst, src -> diff_src[, diff_gamma][, diff_beta]) runs
 // batch_normalization_backward with the forward's primitive descriptor and saved statistics.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -65,6 +66,23 @@ std::vector<ParamSpec> batch_norm_params(const OpContext& ctx) {
     params.push_back({"moving_mean", channels, false, "zeros"});
     params.push_back({"moving_variance", channels, false, "ones"});
     return params;
+}
+
+// In inference, dst = src * scale + shift per channel: scale = gamma / sqrt(moving_variance +
+// epsilon), shift = beta - moving_mean * scale (gamma 1 without scale, beta 0 without
+// center). Programs fold it into a neighbouring convolution this way.
+void batch_norm_affine(const opgraph::AttrMap& attrs, const std::vector<const float*>& params,
+                       std::int64_t channels, float* scale, float* shift) {
+    std::size_t next = 0;  // ParamSpec order
+    const float* gamma = attrs.get_bool("scale") ? params.at(next++) : nullptr;
+    const float* beta = attrs.get_bool("center") ? params.at(next++) : nullptr;
+    const float* mean = params.at(next++);
+    const float* variance = params.at(next++);
+    const auto epsilon = static_cast<float>(attrs.get_real("epsilon"));
+    for (std::int64_t c = 0; c < channels; ++c) {
+        scale[c] = (gamma != nullptr ? gamma[c] : 1.f) / std::sqrt(variance[c] + epsilon);
+        shift[c] = (beta != nullptr ? beta[c] : 0.f) - mean[c] * scale[c];
+    }
 }
 
 // batch_norm_backward: diff_src (src's shape), then diff_gamma with scale and diff_beta with
@@ -300,6 +318,7 @@ opgraph::OpDef batch_norm_op() {
     def.params = batch_norm_params;
     // Inference folds into one multiply-add per element.
     def.macs = ops::one_mac_per_output_element;
+    def.inference_affine = batch_norm_affine;
     def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
         return std::make_unique<BatchNormForwardKernel>(ctx);
     };

@@ -1,11 +1,14 @@
 // conv2d: 2-D convolution of a (batch, height, width, channels) input, as Keras's Conv2D,
 // with stride, dilation, groups, valid / same / explicit padding and a fused activation.
 // dst = activation(conv(src, kernel) + bias); kernel (kh, kw, in_channels / groups, filters).
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "conv_kernels.hpp"
@@ -100,7 +103,8 @@ using dnnl::memory;
 struct ConvDims {
     memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
     memory::desc keras_weights;
-    bool use_bias = true;
+    bool use_bias = true;    // the node's attribute
+    bool with_bias = true;   // the primitive's: use_bias or a folded affine map
 };
 
 ConvDims conv_dims(const opgraph::KernelContext& ctx) {
@@ -126,22 +130,28 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
     d.pad_l = {window.height.pad_begin, window.width.pad_begin};
     d.pad_r = {window.height.pad_end, window.width.pad_end};
     d.use_bias = ctx.node.attrs.get_bool("use_bias");
+    d.with_bias = d.use_bias || !ctx.absorbed.empty();
     return d;
 }
 
-// inputs: src, kernel[, bias] -> dst = activation(conv(src, kernel) + bias). Every layout is
-// the primitive's choice (format_tag::any); src and the plain kernel are reordered to it.
-// When training, the kernel always goes through a private copy that backward data reads.
+// inputs: src, kernel[, bias][, a folded affine node's parameters] -> dst =
+// activation(conv(src, kernel) + bias). Every layout is the primitive's choice
+// (format_tag::any); src and the plain kernel are reordered to it. When training, the kernel
+// always goes through a private copy that backward data reads; in inference it is reordered
+// once per change of the parameters, after folding the absorbed batch norm into it.
 class Conv2dForwardKernel : public ops::AdaptedPrimitiveKernel {
 public:
     explicit Conv2dForwardKernel(const opgraph::KernelContext& ctx)
-        : engine_(ctx.engine), training_(ctx.training), dims_(conv_dims(ctx)) {
+        : engine_(ctx.engine),
+          training_(ctx.training),
+          dims_(conv_dims(ctx)),
+          absorbed_(ctx.absorbed) {
         const auto prop =
             ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
         const dnnl::convolution_forward::desc desc(
             prop, dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src),
             ops::any_desc(dims_.weights),
-            dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), ops::any_desc(dims_.dst),
+            dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(), ops::any_desc(dims_.dst),
             dims_.strides, dims_.dilates, dims_.pad_l, dims_.pad_r);
         pd_ = dnnl::convolution_forward::primitive_desc(
             desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
@@ -151,10 +161,26 @@ public:
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {
         bind_input(DNNL_ARG_SRC, inputs.at(0), pd_.src_desc(), engine_);
-        bind_param(DNNL_ARG_WEIGHTS, ops::view_as(inputs.at(1), dims_.keras_weights, engine_),
+        memory kernel = inputs.at(1);
+        memory bias = dims_.use_bias ? inputs.at(2) : memory();
+        if (!absorbed_.empty()) {
+            std::size_t first = inputs.size();
+            for (const opgraph::AbsorbedAffine& a : absorbed_) first -= a.params;
+            fold_.emplace(absorbed_, kernel, bias,
+                          std::vector<memory>(inputs.begin() + static_cast<std::ptrdiff_t>(first),
+                                              inputs.end()),
+                          dims_.weights[1], dims_.weights[0], engine_);
+            kernel = fold_->weights();
+            bias = fold_->bias();
+        }
+        bind_param(DNNL_ARG_WEIGHTS, ops::view_as(kernel, dims_.keras_weights, engine_),
                    pd_.weights_desc(), engine_, training_);
-        if (dims_.use_bias) bind_input(DNNL_ARG_BIAS, inputs.at(2), pd_.bias_desc(), engine_);
+        if (dims_.with_bias) bind_input(DNNL_ARG_BIAS, bias, pd_.bias_desc(), engine_);
         args_[DNNL_ARG_DST] = outputs.at(0);
+    }
+    void prepare_constants(dnnl::stream& stream) override {
+        if (fold_) fold_->fold();
+        AdaptedPrimitiveKernel::prepare_constants(stream);
     }
     const dnnl::convolution_forward::primitive_desc& pd() const { return pd_; }
     const ConvDims& dims() const { return dims_; }
@@ -165,6 +191,8 @@ private:
     dnnl::engine engine_;
     bool training_ = false;
     ConvDims dims_;
+    std::vector<opgraph::AbsorbedAffine> absorbed_;
+    std::optional<ops::FoldedAffine> fold_;
     dnnl::convolution_forward::primitive_desc pd_;
 };
 
@@ -233,6 +261,20 @@ private:
     ConvDims dims_;
     dnnl::convolution_backward_weights::primitive_desc pd_;
 };
+
+// A batch norm folds into the kernel (FoldedAffine): on the output side when no activation
+// comes between, on the input side when no padding does (every tap reads a real input).
+bool conv2d_absorbs_affine(const opgraph::AttrMap& attrs, opgraph::AffineSide side) {
+    if (attrs.get_int("groups") != 1) return false;
+    if (side == opgraph::AffineSide::output) return !ops::fused_activation(attrs);
+    const opgraph::AttrValue& padding = attrs.get("padding");
+    if (const auto* mode = std::get_if<std::string>(&padding)) {
+        const ops::IntPair kernel = ops::read_pair(OpContext("", attrs, {}), "kernel");
+        return *mode == ops::kPaddingValid || kernel == ops::IntPair{1, 1};  // "same": no pad
+    }
+    const auto& pads = std::get<std::vector<std::int64_t>>(padding);
+    return std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p == 0; });
+}
 
 // ---- gradient ----
 
@@ -363,6 +405,7 @@ opgraph::OpDef conv2d_op() {
     def.params = conv2d_params;
     def.macs = conv2d_macs;
     def.kernel = ops::make_kernel<Conv2dForwardKernel>;
+    def.absorbs_affine = conv2d_absorbs_affine;
     def.gradient = conv2d_gradient;
     def.gradcheck = conv2d_gradcheck();
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "affine_folding.hpp"
 #include "flow_executor.hpp"
 #include "numerics_check.hpp"
 #include "opgraph/diagnostic.hpp"
@@ -51,6 +52,8 @@ struct Program::Impl {
     std::unique_ptr<detail::FlowExecutor> executor;
     std::vector<std::int64_t> reorders_at_reset;  // Kernel::reorders() at reset_profile()
     ThreadConfig threads;
+    std::map<std::string, detail::AffineFold> folds;  // inference: affine node -> its fold
+    std::map<std::string, std::vector<const Node*>> absorbed;  // fold target -> affine nodes
     std::uint64_t step = 0;
     bool constants_stale = true;  // a parameter was written since Kernel::prepare_constants
 
@@ -72,18 +75,54 @@ struct Program::Impl {
         return v;
     }
 
-    void compile_node(const Node& node, const OpRegistry& ops, const ProgramOptions& options,
-                      std::vector<detail::FlowTask>& tasks) {
+    // The parameters of `node` (ParamSpec order) given its concrete input shapes, created and
+    // initialised the first time they are asked for.
+    std::vector<dnnl::memory> node_params(const Node& node, const OpDef& def,
+                                          const std::vector<Shape>& input_shapes,
+                                          const ProgramOptions& options,
+                                          std::vector<Shape>* shapes = nullptr) {
+        std::vector<dnnl::memory> memories;
+        if (!def.params) return memories;
+        const OpContext op_ctx(node.name, node.attrs, input_shapes);
+        for (const ParamSpec& p : def.params(op_ctx)) {
+            const std::string name = param_value_name(node.name, p.name);
+            if (!values.count(name)) {
+                Value& v = add_value(name, p.shape, row_major_desc(p.shape), -1);
+                const std::vector<float> init = initialize(p.initializer, p.shape, options.seed, name);
+                std::copy(init.begin(), init.end(), static_cast<float*>(v.memory.get_data_handle()));
+                params.push_back(name);
+                param_owner[name] = static_cast<int>(kernels.size());
+            }
+            if (shapes != nullptr) shapes->push_back(p.shape);
+            memories.push_back(values.at(name).memory);
+        }
+        return memories;
+    }
+
+    const OpDef& op_of(const Node& node, const OpRegistry& ops) {
         const OpDef* def = ops.find(node.op);
         if (def == nullptr) node_error(node, "unknown op '" + node.op + "'");
-        if (!def->kernel) node_error(node, "op '" + node.op + "' has no kernel");
-        if (!options.training && def->inference_identity && node.inputs.size() == 1) {
+        return *def;
+    }
+
+    void compile_node(const Node& node, const OpRegistry& ops, const ProgramOptions& options,
+                      std::vector<detail::FlowTask>& tasks) {
+        const OpDef& def = op_of(node, ops);
+        if (!def.kernel) node_error(node, "op '" + node.op + "' has no kernel");
+        if (!options.training && def.inference_identity && node.inputs.size() == 1) {
             values[node.name] = value(node.inputs.front());  // an alias: same memory
+            return;
+        }
+        if (const auto fold = folds.find(node.name); fold != folds.end()) {
+            // Applied by its target's kernel; its output is its input's memory (input side:
+            // the target reads it before the map) or the target's output (output side).
+            node_params(node, def, {value(node.inputs.front()).shape}, options);
+            values[node.name] = value(node.inputs.front());
             return;
         }
 
         KernelContext ctx{node, engine, options.training, {}, {}, {}, {}, nullptr, &step,
-                          options.seed};
+                          options.seed, {}};
         std::vector<dnnl::memory> inputs;
         std::vector<std::size_t> after;
         for (const std::string& in : node.inputs) {
@@ -106,28 +145,25 @@ struct Program::Impl {
             if (ctx.forward == nullptr)
                 node_error(node, "backward node's forward node '" + forward + "' is not compiled");
         }
-        if (def->params) {
-            const OpContext op_ctx(node.name, node.attrs, ctx.input_shapes);
-            for (const ParamSpec& p : def->params(op_ctx)) {
-                const std::string name = param_value_name(node.name, p.name);
-                if (!values.count(name)) {
-                    Value& v = add_value(name, p.shape, row_major_desc(p.shape), -1);
-                    const std::vector<float> init =
-                        initialize(p.initializer, p.shape, options.seed, name);
-                    std::copy(init.begin(), init.end(),
-                              static_cast<float*>(v.memory.get_data_handle()));
-                    params.push_back(name);
-                    param_owner[name] = static_cast<int>(kernels.size());
-                }
-                ctx.param_shapes.push_back(p.shape);
-                inputs.push_back(values.at(name).memory);
+        for (const dnnl::memory& p : node_params(node, def, ctx.input_shapes, options, &ctx.param_shapes))
+            inputs.push_back(p);
+        for (const Shape& s : node.output_shapes) ctx.output_shapes.push_back(concrete(s, options.batch_size));
+        if (const auto it = absorbed.find(node.name); it != absorbed.end()) {
+            for (const Node* affine : it->second) {
+                const OpDef& affine_def = op_of(*affine, ops);
+                const AffineSide side = folds.at(affine->name).side;
+                const Shape& channels_of = side == AffineSide::input ? ctx.input_shapes.front()
+                                                                     : ctx.output_shapes.front();
+                const std::vector<dnnl::memory> affine_params =
+                    node_params(*affine, affine_def, {channels_of}, options);
+                inputs.insert(inputs.end(), affine_params.begin(), affine_params.end());
+                ctx.absorbed.push_back({affine->name, side, affine->attrs, affine_params.size(),
+                                        affine_def.inference_affine});
             }
         }
-        for (const Shape& s : node.output_shapes) ctx.output_shapes.push_back(concrete(s, options.batch_size));
-
         std::unique_ptr<Kernel> kernel;
         try {
-            kernel = def->kernel(ctx);
+            kernel = def.kernel(ctx);
         } catch (const dnnl::error& e) {
             node_error(node, "oneDNN cannot build op '" + node.op + "': " + e.what());
         } catch (const std::exception& e) {
@@ -197,6 +233,17 @@ Program::Program(const Graph& graph, const OpRegistry& ops, const ProgramOptions
     for (const GraphInput& input : graph.inputs) {
         const Shape shape = concrete(input.shape, options.batch_size);
         impl_->add_value(input.name, shape, plain_data_desc(shape), -1);
+    }
+    if (!options.training) {
+        impl_->folds = detail::plan_affine_folds(graph, ops);
+        for (const auto& [affine, fold] : impl_->folds) {
+            auto& list = impl_->absorbed[fold.target];
+            const Node* node = graph.find_node(affine);
+            if (fold.side == AffineSide::input)
+                list.insert(list.begin(), node);
+            else
+                list.push_back(node);
+        }
     }
     std::vector<detail::FlowTask> tasks;
     for (const Node& node : graph.nodes) impl_->compile_node(node, ops, options, tasks);

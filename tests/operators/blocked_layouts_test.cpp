@@ -81,7 +81,7 @@ class KernelHarness {
             }
         }
         opgraph::KernelContext ctx{node,         engine_,    true,    in_shapes, {x.get_desc()},
-                                   param_shapes, out_shapes, nullptr, &step_,    kSeed};
+                                   param_shapes, out_shapes, nullptr, &step_,    kSeed, {}};
         forward_ = def.kernel(ctx);
         std::vector<dnnl::memory> outputs;
         for (const auto& desc : forward_->output_descs()) outputs.emplace_back(desc, engine_);
@@ -117,7 +117,7 @@ class KernelHarness {
         const opgraph::OpContext bop_ctx(bnode.name, bnode.attrs, bshapes);
         const std::vector<Shape> bout_shapes = bdef.infer_shapes(bop_ctx);
         opgraph::KernelContext bctx{bnode, engine_,     true,           bshapes, bdescs,
-                                    {},    bout_shapes, forward_.get(), &step_,  kSeed};
+                                    {},    bout_shapes, forward_.get(), &step_,  kSeed, {}};
         backward_ = bdef.kernel(bctx);
         std::vector<dnnl::memory> boutputs;
         for (const auto& desc : backward_->output_descs()) boutputs.emplace_back(desc, engine_);

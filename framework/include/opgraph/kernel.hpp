@@ -11,6 +11,7 @@
 #include <dnnl.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,28 @@ public:
     virtual std::int64_t reorders() const { return 0; }
 };
 
+// A per-channel affine map over the last axis, y = x * scale + shift, as a node computes it in
+// inference (batch norm on its moving statistics). Fills `scale` and `shift` (`channels`
+// floats each) from the node's attributes and its parameters' current values (ParamSpec
+// order, row-major).
+using ChannelAffineFn = std::function<void(const AttrMap& attrs,
+                                           const std::vector<const float*>& params,
+                                           std::int64_t channels, float* scale, float* shift)>;
+
+// Where a kernel applies an absorbed affine map: to its data input 0, or to its output.
+enum class AffineSide { input, output };
+
+// A per-channel affine node folded into the node being compiled (OpDef::absorbs_affine): an
+// inference Program runs no kernel for it; this kernel applies it. Its parameters follow the
+// node's own in bind()'s inputs (those of an input-side node first).
+struct AbsorbedAffine {
+    std::string node;          // the folded node, e.g. "batch_norm_1"
+    AffineSide side = AffineSide::output;
+    AttrMap attrs;             // the folded node's attributes
+    std::size_t params = 0;    // how many of bind()'s inputs are its parameters
+    ChannelAffineFn compute;   // its OpDef::inference_affine
+};
+
 // What an op's kernel function sees.
 struct KernelContext {
     const Node& node;
@@ -58,6 +81,9 @@ struct KernelContext {
     // function of (seed, step, element) only, such as dropout. Never null.
     const std::uint64_t* step = nullptr;
     std::uint64_t seed = 0;  // the program's seed (ProgramOptions::seed)
+    // Inference: the affine nodes folded into this one (OpDef::absorbs_affine), at most one
+    // per side, the input side first.
+    std::vector<AbsorbedAffine> absorbed;
 };
 
 }  // namespace opgraph

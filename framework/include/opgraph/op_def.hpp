@@ -102,6 +102,15 @@ struct OpDef {
     // True when the op is the identity in inference (dropout): an inference Program runs no
     // kernel for it and its output is its input's memory.
     bool inference_identity = false;
+    // Set when the op is a per-channel affine map in inference (batch norm). An inference
+    // Program folds such a node into the node producing its input or the one reading its
+    // output when that node's op absorbs it (absorbs_affine) and nothing else reads the
+    // values in between (dropout-like identities are looked through); it then runs no kernel.
+    ChannelAffineFn inference_affine;
+    // Whether a node of this op, with these attributes, can apply a per-channel affine map to
+    // its data input 0 or its output inside its own kernel (KernelContext::absorbed), with
+    // the same result up to rounding. Empty function: never.
+    std::function<bool(const AttrMap&, AffineSide)> absorbs_affine;
     // Compiles the node for a concrete batch; empty function: the op cannot run (yet).
     std::function<std::unique_ptr<Kernel>(const KernelContext&)> kernel;
     // Emits the backward nodes; empty function: the op has no gradient, and asking for one

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define OPGRAPH_PLUGIN_ABI_VERSION 1u
+#define OPGRAPH_PLUGIN_ABI_VERSION 2u /* 2: OpDef::inference_affine, absorbs_affine */
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 
 #ifdef __cplusplus
