@@ -283,7 +283,8 @@ TEST(NonFiniteLoss, StopsTrainingWithoutACallbackAndKeepsTheLastGoodCheckpoint) 
     std::string log;
     const opgraph::NumericalError e = fit_error(diverging("    []\n"), log, dir);
     EXPECT_EQ(e.exit_code(), opgraph::ExitCode::numerical);
-    EXPECT_TRUE(contains(e.what(), "loss is nan")) << e.what();
+    EXPECT_TRUE(contains(e.what(), "callbacks.yaml: epoch 1, batch 2: the loss is nan"))
+        << "must name the graph file: " << e.what();
     EXPECT_TRUE(contains(e.what(), (dir / opgraph::kCheckpointFile).string())) << e.what();
     EXPECT_EQ(fs::last_write_time(dir / opgraph::kCheckpointFile), before);
     EXPECT_EQ(fs::file_size(dir / opgraph::kCheckpointFile), bytes);

@@ -99,9 +99,28 @@ TEST(PluginLoader, DuplicateOpNamesBothPlugins) {
     opgraph::load_plugins(registry, {OPGRAPH_CORE_PLUGIN_DIR});
     const std::string message =
         refused(registry, fixture("test_duplicate_op"), Kind::registration_failed);
-    EXPECT_NE(message.find("'relu' is already registered by plugin 'core'"), std::string::npos)
+    EXPECT_NE(message.find("'relu' is already registered by plugin 'core' ("), std::string::npos)
         << message;
+    EXPECT_NE(message.find("opgraph_core_ops.so)"), std::string::npos)
+        << "must name the other plugin's file: " << message;
     EXPECT_EQ(registry.find("relu")->plugin, "core");
+}
+
+TEST(PluginLoader, RelativePathIsOpenedFromTheWorkingDirectory) {
+    // dlopen() searches the library path for a name without a slash; a user's relative path
+    // means the file in the working directory.
+    const std::filesystem::path cwd = std::filesystem::current_path();
+    std::filesystem::current_path(OPGRAPH_TEST_PLUGIN_DIR);
+    opgraph::OpRegistry registry;
+    std::string error;
+    try {
+        opgraph::load_plugin(registry, "test_good_plugin.so");
+    } catch (const PluginError& e) {
+        error = e.what();
+    }
+    std::filesystem::current_path(cwd);
+    EXPECT_EQ(error, "");
+    EXPECT_NE(registry.find("test_identity"), nullptr);
 }
 
 TEST(PluginLoader, SearchPathOrderIsCliThenEnvironmentThenDefault) {

@@ -11,9 +11,12 @@ void OpRegistry::add(OpDef def) {
         throw std::invalid_argument("op '" + def.name + "' has no shape function");
     if (def.inputs.empty())
         throw std::invalid_argument("op '" + def.name + "' declares no inputs");
-    if (auto it = ops_.find(def.name); it != ops_.end())
+    if (auto it = ops_.find(def.name); it != ops_.end()) {
+        const auto file = plugin_files_.find(it->second.plugin);
         throw std::invalid_argument("op '" + def.name + "' is already registered by plugin '" +
-                                    it->second.plugin + "'");
+                                    it->second.plugin + "'" +
+                                    (file == plugin_files_.end() ? "" : " (" + file->second + ")"));
+    }
     def.plugin = current_plugin_;
     std::vector<OpDef> companions = std::move(def.companions);
     def.companions.clear();
@@ -39,21 +42,25 @@ std::vector<std::string> OpRegistry::names() const {
     return out;
 }
 
-void OpRegistry::begin_plugin(const std::string& plugin) {
+void OpRegistry::begin_plugin(const std::string& plugin, const std::string& file) {
     current_plugin_ = plugin;
+    current_file_ = file;
     pending_.clear();
 }
 
 void OpRegistry::commit_plugin(std::shared_ptr<void> library) {
     libraries_.push_back(std::move(library));
     plugins_.push_back(current_plugin_);
+    if (!current_file_.empty()) plugin_files_[current_plugin_] = current_file_;
     current_plugin_.clear();
+    current_file_.clear();
     pending_.clear();
 }
 
 void OpRegistry::abort_plugin() {
     for (const std::string& name : pending_) ops_.erase(name);
     current_plugin_.clear();
+    current_file_.clear();
     pending_.clear();
 }
 

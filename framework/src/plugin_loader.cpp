@@ -39,7 +39,11 @@ OpenedPlugin open_plugin(const std::filesystem::path& file) {
     using Kind = PluginError::Kind;
     const std::string where = file.string();
     dlerror();
-    void* handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+    // A name without a slash would make dlopen() search the library path: a user's relative
+    // path means the file in the working directory.
+    std::error_code ec;
+    const std::filesystem::path absolute = std::filesystem::absolute(file, ec);
+    void* handle = dlopen((ec ? file : absolute).c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr)
         throw PluginError(Kind::cannot_open,
                           where + ": cannot open plugin: " + or_empty(dlerror()));
@@ -79,7 +83,7 @@ LoadedPlugin register_plugin(OpRegistry& registry, const OpenedPlugin& plugin,
                              const std::filesystem::path& file) {
     const std::string name = plugin.info->name;
     std::array<char, kErrorBufferSize> error{};
-    registry.begin_plugin(name);
+    registry.begin_plugin(name, file.string());
     if (plugin.info->register_ops(&registry, error.data(), error.size()) != 0) {
         registry.abort_plugin();
         error.back() = '\0';

@@ -40,6 +40,7 @@ struct Trainer::Impl {
     TrainingConfig config;
     TrainOptions options;
     std::string hash;
+    std::string graph_file;  // named by errors about the run (a diverging loss)
     Dataset train, test;
     std::optional<LrSchedule> schedule;
     bool schedule_per_step = false;
@@ -51,7 +52,10 @@ struct Trainer::Impl {
     std::unique_ptr<detail::BatchLoader> loader;  // the next batch, gathered in the background
 
     Impl(const ModelFile& model, const OpRegistry& ops, const TrainOptions& o)
-        : config(*model.training), options(o), hash(graph_hash(model.graph)) {
+        : config(*model.training),
+          options(o),
+          hash(graph_hash(model.graph)),
+          graph_file(model.graph.file) {
         if (o.epochs) config.epochs = *o.epochs;
         if (o.batch_size) config.batch_size = *o.batch_size;
         if (o.seed) config.seed = *o.seed;
@@ -270,7 +274,7 @@ struct Trainer::Impl {
     // The loss of batch `batch` (from 1) of epoch `epoch` (from 0) was not finite: the
     // weights are no longer usable and nothing more is saved.
     [[noreturn]] void diverged(double loss, std::int64_t epoch, std::int64_t batch) const {
-        std::string message = "epoch " + std::to_string(epoch + 1) + ", batch " +
+        std::string message = graph_file + ": epoch " + std::to_string(epoch + 1) + ", batch " +
                               std::to_string(batch) + ": the loss is " +
                               (std::isnan(loss) ? "nan" : "infinite") + "; training stopped";
         const std::filesystem::path latest = options.checkpoint_dir / kCheckpointFile;

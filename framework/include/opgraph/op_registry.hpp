@@ -28,7 +28,7 @@ public:
     std::vector<std::string> names() const;
 
     // Used by the plugin loader around a plugin's register function.
-    void begin_plugin(const std::string& plugin);
+    void begin_plugin(const std::string& plugin, const std::string& file = {});
     void commit_plugin(std::shared_ptr<void> library);  // keeps the library loaded
     void abort_plugin();                                // drops the ops added since begin
     bool has_plugin(const std::string& plugin) const;
@@ -37,7 +37,9 @@ private:
     std::vector<std::shared_ptr<void>> libraries_;  // declared first: outlives ops_
     std::map<std::string, OpDef> ops_;
     std::vector<std::string> plugins_;
+    std::map<std::string, std::string> plugin_files_;  // plugin -> its library, when loaded
     std::string current_plugin_;
+    std::string current_file_;
     std::vector<std::string> pending_;
 };
 
