@@ -16,7 +16,7 @@ void print_help(std::ostream& out) {
             << "\n";
     out << "\nexit codes:\n"
            "  0 success\n"
-           "  1 internal error (a bug in opgraph)\n"
+           "  1 internal error (a bug in opgraph or in the plugin of the op named)\n"
            "  2 usage error\n"
            "  3 invalid graph\n"
            "  4 invalid data\n"

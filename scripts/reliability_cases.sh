@@ -117,7 +117,7 @@ for p in not_a_plugin:"plugin without the entry point" null_entry:"plugin whose 
     case_row "${p#*:}" 6 "test_${p%%:*}.so" -- "$bin" ops --plugin-path "$plugins/test_${p%%:*}.so"
 done
 printf 'model:\n  inputs: {x: [4]}\n  nodes: [{name: f, op: test_flaky, inputs: x}]\n  outputs: [f]\n' > flaky.yaml
-case_row "plugin kernel throwing during execution" 1 "node 'f'" -- "$bin" bench flaky.yaml --mode infer --plugin-path "$plugins/test_good_plugin.so" --steps 2 --warmup 0
+case_row "plugin kernel throwing during execution" 1 flaky.yaml -- "$bin" bench flaky.yaml --mode infer --plugin-path "$plugins/test_good_plugin.so" --steps 2 --warmup 0
 
 # Numerics and signals.
 case_row "training that diverges to NaN" 7 diverging.yaml -- "$bin" train "$root/tests/graphs/diverging.yaml" --data-dir "$data" --train-limit 512 --checkpoint-dir ck_nan --threads 1

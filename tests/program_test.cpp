@@ -110,6 +110,12 @@ TEST(Program, FailingNodeIsNamedAndTheNextRunSucceeds) {
         EXPECT_EQ(e.node(), "wobbly");
         EXPECT_EQ(e.op(), "test_flaky");
         EXPECT_NE(std::string(e.what()).find("deliberate failure"), std::string::npos) << e.what();
+        // Where the node is written, and which plugin's kernel failed.
+        EXPECT_EQ(std::string(e.what()).rfind("program_test.yaml:5:7: node 'wobbly' (op "
+                                              "'test_flaky' of plugin 'test_good') failed: ",
+                                              0),
+                  0u)
+            << e.what();
     }
     program.run();  // the flow graph was reset: the whole graph runs again
     EXPECT_EQ(program.read("after"), (std::vector<float>{0, 5}));

@@ -64,7 +64,8 @@ struct FlowExecutor::Impl {
         } catch (const NumericalError&) {
             fail(std::current_exception());  // already names the node: passed on as it is
         } catch (const std::exception& e) {
-            fail(std::make_exception_ptr(ExecutionError(tasks[i].node, tasks[i].op, e.what())));
+            const FlowTask& t = tasks[i];
+            fail(std::make_exception_ptr(ExecutionError(t.node, t.op, e.what(), t.where, t.plugin)));
         }
     }
 

@@ -15,6 +15,8 @@ namespace opgraph::detail {
 struct FlowTask {
     std::string node;
     std::string op;
+    std::string where;   // the node's source location ("file:line:column"), if any
+    std::string plugin;  // the plugin of the op, if any
     std::function<void()> body;
     std::vector<std::size_t> after;  // indices of tasks that must finish first
 };

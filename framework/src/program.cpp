@@ -198,7 +198,7 @@ struct Program::Impl {
                     detail::check_finite(node, name, v.shape, v.memory);
             };
         }
-        tasks.push_back({node.name, node.op, std::move(body), after});
+        tasks.push_back({node.name, node.op, node.where.str(), def.plugin, std::move(body), after});
     }
 
     // The update task of `param`: after its gradient's producer and after every kernel that
@@ -220,7 +220,7 @@ struct Program::Impl {
         float* value = static_cast<float*>(p.memory.get_data_handle());
         const float* grad = static_cast<const float*>(g.memory.get_data_handle());
         const auto count = static_cast<std::size_t>(element_count(p.shape));
-        tasks.push_back({param, kUpdateOp, [=] { update(param, value, grad, count); }, after});
+        tasks.push_back({param, kUpdateOp, {}, {}, [=] { update(param, value, grad, count); }, after});
         updated.push_back(param);
     }
 };

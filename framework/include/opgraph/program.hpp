@@ -21,12 +21,15 @@
 
 namespace opgraph {
 
-// A kernel failed while running. Names the node and op; the Program remains usable.
+// A kernel failed while running: a bug in opgraph or in the op's plugin. Names where the node
+// is written (when known), the node, the op and its plugin; the Program remains usable.
 class ExecutionError : public Error {
 public:
-    ExecutionError(std::string node, std::string op, const std::string& message)
+    ExecutionError(std::string node, std::string op, const std::string& message,
+                   const std::string& where = {}, const std::string& plugin = {})
         : Error(ExitCode::internal,
-                "node '" + node + "' (op '" + op + "') failed: " + message),
+                (where.empty() ? "" : where + ": ") + "node '" + node + "' (op '" + op + "'" +
+                    (plugin.empty() ? "" : " of plugin '" + plugin + "'") + ") failed: " + message),
           node_(std::move(node)),
           op_(std::move(op)) {}
     const std::string& node() const { return node_; }
