@@ -1,34 +1,20 @@
 // The `opgraph` binary as a user runs it: output and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <filesystem>
 #include <fstream>
-#include <cstdio>
 #include <string>
+
+#include "cli_run.hpp"
 
 namespace {
 
-struct CliRun {
-    int code = -1;
-    std::string output;  // stdout and stderr
-};
+using opgraph::testing::CliRun;
 
-CliRun opgraph(const std::string& args) {
-    const std::string command = std::string(OPGRAPH_BINARY) + " " + args + " 2>&1";
-    CliRun run;
-    FILE* pipe = popen(command.c_str(), "r");
-    if (pipe == nullptr) return run;
-    std::array<char, 4096> buffer{};
-    while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) run.output += buffer.data();
-    const int status = pclose(pipe);
-    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
-}
+CliRun opgraph(const std::string& args) { return opgraph::testing::run_cli(args); }
 
 const std::string kMnist = std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml";
 

@@ -78,6 +78,9 @@ void save_checkpoint(const std::filesystem::path& dir, const TrainingState& stat
         if (::link(latest.c_str(), link.c_str()) != 0 || ::rename(link.c_str(), previous.c_str()) != 0)
             throw CheckpointError(previous.string() + ": cannot keep the previous checkpoint: " +
                                   std::strerror(errno));
+        // rename() does nothing when both names are already one file (.prev after a save that
+        // failed, or was killed, once it had linked it): the link would be left behind.
+        ::unlink(link.c_str());
     }
     write_tensor_file(latest, content);
 }
