@@ -123,6 +123,17 @@ TEST_F(CheckpointTest, KeepsThePreviousCheckpoint) {
     EXPECT_EQ(files, 2u);
 }
 
+TEST_F(CheckpointTest, TemporaryFilesOfAKilledSaveAreRemovedByTheNext) {
+    opgraph::save_checkpoint(dir_, sample_state(1));
+    // What a save killed while writing leaves (write_tensor_file's mkstemp name).
+    std::ofstream(dir_ / ".checkpoint.safetensors.tmpAbC123") << "half a checkpoint";
+    std::ofstream(dir_ / "notes.txt") << "the user's";
+    opgraph::save_checkpoint(dir_, sample_state(2));
+    EXPECT_FALSE(fs::exists(dir_ / ".checkpoint.safetensors.tmpAbC123"));
+    EXPECT_TRUE(fs::exists(dir_ / "notes.txt"));
+    EXPECT_EQ(opgraph::read_checkpoint(latest()).epoch, 2);
+}
+
 TEST_F(CheckpointTest, CorruptTensorIsRefusedNamingFileAndTensor) {
     opgraph::save_checkpoint(dir_, sample_state(1));
     corrupt_tensor(latest(), "optimizer/v/conv/kernel");
