@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -139,12 +140,14 @@ inline std::int64_t dims_product(const Shape& shape, std::size_t begin, std::siz
     return product;
 }
 
-// Product of the factors of a cost; 0 (unknown) when any factor is an unknown dimension.
+// Product of the factors of a cost; 0 (unknown) when any factor is an unknown dimension, the
+// largest int64 when it overflows (shapes are bounded, attributes such as units are not).
 inline std::int64_t cost_product(std::initializer_list<std::int64_t> factors) {
     std::int64_t product = 1;
     for (std::int64_t factor : factors) {
         if (factor < 0) return 0;
-        product *= factor;
+        if (__builtin_mul_overflow(product, factor, &product))
+            return std::numeric_limits<std::int64_t>::max();
     }
     return product;
 }

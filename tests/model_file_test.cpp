@@ -793,3 +793,22 @@ TEST(ModelFile, MnistExampleLoadsWithWindowsLineEndings) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzzing (fuzz/model_file_fuzzer.cpp, UBSan): dimensions whose product overflows
+// int64 reached the ops' shape arithmetic. Values are capped per sample, reported where the
+// shape is written.
+TEST(ModelFileErrors, InputLargerThanTheElementLimitIsRefused) {
+    expect_diagnostics(errors_of("model:\n  inputs: {x: [4294967296, 4294967296, 4]}\n"
+                                 "  layers:\n    - {op: flatten}\n"),
+                       {{2, 12, "", "", "more than"}});
+}
+
+TEST(ModelFileErrors, LayerOutputLargerThanTheElementLimitIsRefused) {
+    expect_diagnostics(errors_of("model:\n  inputs: {x: [1000000]}\n  layers:\n"
+                                 "    - {op: dense, units: 4611686018427387904}\n"),
+                       {{4, 7, "dense", "", "more than"}});
+}
+
+}  // namespace

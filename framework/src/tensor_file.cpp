@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <nlohmann/json.hpp>
 #include <zlib.h>
@@ -107,7 +108,7 @@ void write_tensor_file(const std::filesystem::path& file, const TensorFile& cont
 
     const std::filesystem::path dir = file.parent_path();
     std::string temp = (dir / ("." + file.filename().string() + ".tmpXXXXXX")).string();
-    const int fd = ::mkstemp(temp.data());
+    int fd = ::mkstemp(temp.data());
     if (fd < 0) fail(file, "cannot create a temporary file beside it: " + errno_text());
     try {
         char prefix[kLengthBytes];
@@ -118,9 +119,11 @@ void write_tensor_file(const std::filesystem::path& file, const TensorFile& cont
             write_all(fd, reinterpret_cast<const char*>(t.data.data()), t.data.size() * sizeof(float),
                       file);
         if (::fsync(fd) != 0) fail(file, "cannot sync: " + errno_text());
-        if (::close(fd) != 0) fail(file, "cannot close: " + errno_text());
+        const int closed = ::close(fd);
+        fd = -1;  // closed even when close() fails: never closed twice
+        if (closed != 0) fail(file, "cannot close: " + errno_text());
     } catch (...) {
-        ::close(fd);
+        if (fd >= 0) ::close(fd);
         ::unlink(temp.c_str());
         throw;
     }
@@ -205,12 +208,15 @@ TensorFile read_tensor_file(const std::filesystem::path& file, const TensorFileL
         header = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         fail(file, "byte " + std::to_string(kLengthBytes + e.byte) + ": header is not JSON: " + e.what());
+    } catch (const nlohmann::json::exception& e) {  // a number out of range, such as 1e999
+        fail(file, "byte 8: header is not valid JSON: " + std::string(e.what()));
     }
     if (!header.is_object()) fail(file, "byte 8: header is not a JSON object");
     const std::uint64_t data_start = kLengthBytes + length;
     const std::uint64_t data_size = size - data_start;
     TensorFile out;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+    std::uint64_t claimed = 0;  // data bytes of the tensors read so far
     try {
         for (const auto& [key, value] : header.items()) {
             if (key == kMetadataKey) {
@@ -222,20 +228,34 @@ TensorFile read_tensor_file(const std::filesystem::path& file, const TensorFileL
             NamedTensor t;
             t.name = key;
             std::uint64_t count = 1;
+            // Sizes must be JSON integers: converting a float such as 1e300 to an integer is
+            // undefined behaviour.
             for (const auto& d : value.at("shape")) {
+                constexpr auto kMaxDim = std::uint64_t{std::numeric_limits<std::int64_t>::max()};
+                if (!d.is_number_unsigned() || d.get<std::uint64_t>() > kMaxDim)
+                    fail(file,
+                         "tensor '" + key + "': shape is not a list of non-negative integers");
                 const std::int64_t dim = d.get<std::int64_t>();
-                if (dim < 0 || (dim > 0 && count > data_size / static_cast<std::uint64_t>(dim)))
+                if (dim > 0 && count > data_size / static_cast<std::uint64_t>(dim))
                     fail(file, "tensor '" + key + "': shape " + value.at("shape").dump() + " is larger than the file");
                 count *= static_cast<std::uint64_t>(dim);
                 t.shape.push_back(dim);
             }
             const auto& offsets = value.at("data_offsets");
-            const std::uint64_t begin = offsets.at(0).get<std::uint64_t>();
-            const std::uint64_t end = offsets.at(1).get<std::uint64_t>();
+            if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+                !offsets[1].is_number_unsigned())
+                fail(file, "tensor '" + key +
+                               "': data_offsets is not a pair of non-negative integers");
+            const std::uint64_t begin = offsets[0].get<std::uint64_t>();
+            const std::uint64_t end = offsets[1].get<std::uint64_t>();
             if (begin > end || end > data_size || end - begin != count * sizeof(float))
                 fail(file, "tensor '" + key + "': data_offsets [" + std::to_string(begin) + ", " +
                                std::to_string(end) + "] do not fit its shape " + shape_str(t.shape) +
                                " within the " + std::to_string(data_size) + " data bytes");
+            // Tensors may not overlap, so together they fit in the data section. Checked before
+            // allocating: many tensors naming the same bytes would otherwise multiply the file.
+            claimed += end - begin;
+            if (claimed > data_size) fail(file, "tensors overlap in the data section");
             t.data.resize(count);
             in.seekg(static_cast<std::streamoff>(data_start + begin));
             in.read(reinterpret_cast<char*>(t.data.data()), static_cast<std::streamsize>(end - begin));

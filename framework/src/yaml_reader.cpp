@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <regex>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 #include "opgraph/suggest.hpp"
@@ -30,9 +30,39 @@ struct TextScan {
     std::vector<TextPosition> open_flows;    // '[' and '{' still open where the scan stopped
 };
 
-bool is_block_scalar_header(const std::string& content) {
-    static const std::regex header(R"((^|[:\-?]\s+)[|>][-+0-9]*\s*(#.*)?$)");
-    return std::regex_search(content, header);
+// Text is matched by hand, not with std::regex: libstdc++'s matcher recurses once per
+// character and overflows the stack on a line or scalar of some 100,000 characters.
+bool is_yaml_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::size_t skip_digits(std::string_view s, std::size_t pos) {
+    while (pos < s.size() && is_digit(s[pos])) ++pos;
+    return pos;
+}
+
+// Whether `row` opens a block scalar: a '|' or '>' at the start of the row or after ':', '-'
+// or '?' and blanks, then only indentation / chomping indicators, blanks and a comment.
+bool is_block_scalar_header(std::string_view row) {
+    for (std::size_t pos = 0; pos < row.size(); ++pos) {
+        if (row[pos] != '|' && row[pos] != '>') continue;
+        std::size_t blanks = pos;
+        while (blanks > 0 && is_yaml_space(row[blanks - 1])) --blanks;
+        const bool after_indicator =
+            blanks < pos && blanks > 0 &&
+            (row[blanks - 1] == ':' || row[blanks - 1] == '-' || row[blanks - 1] == '?');
+        if (pos != 0 && !after_indicator) continue;
+        std::size_t rest = pos + 1;
+        while (rest < row.size() && (is_digit(row[rest]) || row[rest] == '-' || row[rest] == '+'))
+            ++rest;
+        while (rest < row.size() && is_yaml_space(row[rest])) ++rest;
+        if (rest == row.size() ||
+            (row[rest] == '#' && row.find('\r', rest) == std::string_view::npos))
+            return true;
+    }
+    return false;
 }
 
 // Whether a quote at row[pos] opens a quoted scalar rather than being part of a plain one
@@ -136,7 +166,7 @@ TextScan scan_text(const std::string& text, int max_depth,
             if (!blank_char) previous = c;
         }
         if (flow == 0 && quote == 0 && row.find_first_of("|>") != std::string_view::npos &&
-            is_block_scalar_header(std::string(row)))
+            is_block_scalar_header(row))
             block_scalar_indent = indent;
     }
     if (quote == 0) scan.open_quote.reset();
@@ -152,9 +182,25 @@ std::string scalar_or_empty(const YAML::Node& node) {
 // The label the loader gives the mapping or list reached through `key` from one labelled
 // `parent`: "model", "optimizer", "callbacks[1].schedule", so that a duplicate key is reported
 // under the same name as every other error about that item.
+//
+// Through aliases an item can lie as deep as the expansion limit (an anchor used inside
+// itself: "d: &d [*d, *d]"), and a label that grew with each level made the walk take memory
+// and time quadratic in that depth. A label stops growing at kMaxLabelBytes, ending in "...".
+constexpr std::size_t kMaxLabelBytes = 128;
+
+std::string extend_label(const std::string& parent, const std::string& part) {
+    if (parent.size() >= kMaxLabelBytes) return parent;  // already cut, ends in "..."
+    std::string label = parent + part.substr(0, kMaxLabelBytes);
+    if (label.size() >= kMaxLabelBytes) {
+        label.resize(kMaxLabelBytes);
+        label += "...";
+    }
+    return label;
+}
+
 std::string child_label(const std::string& parent, const std::string& key) {
-    if (parent.empty() || parent == "training") return key;
-    return parent + "." + key;
+    if (parent.empty() || parent == "training") return extend_label({}, key);
+    return extend_label(parent, "." + key);
 }
 
 // The entries of model.layers and model.nodes are read by the model loader, which names each
@@ -210,7 +256,9 @@ bool check_document(const YAML::Node& root, const std::string& file, const YamlL
             std::size_t index = 0;
             const bool node_entries = is_node_list(item.label);
             for (const YAML::Node& child : item.node) {
-                auto label = [&] { return item.label + "[" + std::to_string(index) + "]"; };
+                auto label = [&] {
+                    return extend_label(item.label, "[" + std::to_string(index) + "]");
+                };
                 if (!push(child, label, node_entries, item.top_key)) return false;
                 ++index;
             }
@@ -289,15 +337,41 @@ bool has_quoted_scalar_at(const YAML::Node& root, TextPosition at) {
 
 enum class ScalarKind { null, integer, real, boolean, string };
 
+// [-+]?[0-9]+
+bool is_integer_text(std::string_view s) {
+    const std::size_t digits = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    return digits < s.size() && skip_digits(s, digits) == s.size();
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)? | [-+]?\.(inf|Inf|INF) | \.(nan|NaN|NAN)
+bool is_real_text(std::string_view s) {
+    if (s == ".nan" || s == ".NaN" || s == ".NAN") return true;
+    const std::size_t start = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    const std::string_view unsigned_part = s.substr(start);
+    if (unsigned_part == ".inf" || unsigned_part == ".Inf" || unsigned_part == ".INF") return true;
+    std::size_t pos = skip_digits(s, start);
+    if (pos > start) {
+        if (pos < s.size() && s[pos] == '.') pos = skip_digits(s, pos + 1);
+    } else {
+        if (pos == s.size() || s[pos] != '.') return false;
+        pos = skip_digits(s, pos + 1);
+        if (pos == start + 1) return false;  // a lone '.'
+    }
+    if (pos < s.size() && (s[pos] == 'e' || s[pos] == 'E')) {
+        std::size_t exponent = pos + 1;
+        if (exponent < s.size() && (s[exponent] == '-' || s[exponent] == '+')) ++exponent;
+        pos = skip_digits(s, exponent);
+        if (pos == exponent) return false;
+    }
+    return pos == s.size();
+}
+
 ScalarKind classify(const YAML::Node& node) {
     if (node.IsNull()) return ScalarKind::null;
     if (node.Tag() == "!") return ScalarKind::string;  // quoted
-    static const std::regex integer(R"([-+]?[0-9]+)");
-    static const std::regex real(
-        R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
     const std::string& s = node.Scalar();
-    if (std::regex_match(s, integer)) return ScalarKind::integer;
-    if (std::regex_match(s, real)) return ScalarKind::real;
+    if (is_integer_text(s)) return ScalarKind::integer;
+    if (is_real_text(s)) return ScalarKind::real;
     if (s == "true" || s == "false" || s == "True" || s == "False" || s == "TRUE" || s == "FALSE")
         return ScalarKind::boolean;
     return ScalarKind::string;
