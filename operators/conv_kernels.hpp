@@ -222,7 +222,8 @@ public:
         auto* folded = static_cast<float*>(weights_.get_data_handle());
         auto* b = static_cast<float*>(folded_bias_.get_data_handle());
         std::copy_n(w, count, folded);
-        const auto* given_bias = static_cast<const float*>(bias_ ? bias_.get_data_handle() : nullptr);
+        const auto* given_bias =
+            static_cast<const float*>(bias_ ? bias_.get_data_handle() : nullptr);
         for (std::int64_t o = 0; o < out_; ++o) b[o] = given_bias != nullptr ? given_bias[o] : 0.f;
         const auto taps = static_cast<std::int64_t>(count) / (in_ * out_);
         std::size_t next_param = 0;
@@ -233,7 +234,8 @@ public:
             std::vector<float> shift(scale.size());
             std::vector<const float*> values;
             for (std::size_t p = 0; p < a.params; ++p)
-                values.push_back(static_cast<const float*>(params_.at(next_param++).get_data_handle()));
+                values.push_back(
+                    static_cast<const float*>(params_.at(next_param++).get_data_handle()));
             a.compute(a.attrs, values, channels, scale.data(), shift.data());
             if (!input_side)
                 for (std::int64_t o = 0; o < out_; ++o) b[o] = b[o] * scale[o] + shift[o];

@@ -51,6 +51,7 @@ printf 'model:\n  inputs: {x: [4]}\n  layers:\n    - {op: dense, units: three}\n
 printf 'model:\n  inputs: {x: [4]}\n  nodes:\n    - {name: a, op: add, inputs: [x, b]}\n    - {name: b, op: add, inputs: [a, x]}\n  outputs: [b]\n' > cycle.yaml
 printf 'model:\n  inputs: {x: [28, 28, 1]}\n  layers:\n    - {op: conv2d, filters: 4, kernel: 30}\n' > shape.yaml
 : > empty.yaml
+printf 'model:\n  inputs: {x: [4294967296, 4294967296, 4]}\n  layers:\n    - {op: flatten}\n' > huge.yaml
 python3 -c "print('model: ' + '[' * 100000)" > deep.yaml
 python3 -c "print('model:\n  inputs: {x: [4]}\n  layers: [' + '{op: dense, units: 4}, ' * 3 + '&a [' * 5000 + ']')" > anchors.yaml
 echo "| case | exit | message (first line) | verdict |"
@@ -62,6 +63,7 @@ case_row "attribute of the wrong type" 3 wrong_type.yaml -- "$bin" check wrong_t
 case_row "cycle between nodes" 3 cycle.yaml -- "$bin" check cycle.yaml
 case_row "kernel larger than its input" 3 shape.yaml -- "$bin" check shape.yaml
 case_row "empty file" 3 empty.yaml -- "$bin" check empty.yaml
+case_row "dimensions whose product overflows int64" 3 huge.yaml -- "$bin" check huge.yaml
 case_row "100,000 nested '[' (yaml-cpp stack overflow CVEs)" 3 deep.yaml -- "$bin" check deep.yaml
 case_row "5,000 nested anchored sequences" 3 anchors.yaml -- "$bin" check anchors.yaml
 case_row "a binary file as the graph" 3 /bin/true -- "$bin" check /bin/true

@@ -88,8 +88,10 @@ struct Program::Impl {
             const std::string name = param_value_name(node.name, p.name);
             if (!values.count(name)) {
                 Value& v = add_value(name, p.shape, row_major_desc(p.shape), -1);
-                const std::vector<float> init = initialize(p.initializer, p.shape, options.seed, name);
-                std::copy(init.begin(), init.end(), static_cast<float*>(v.memory.get_data_handle()));
+                const std::vector<float> init =
+                    initialize(p.initializer, p.shape, options.seed, name);
+                std::copy(init.begin(), init.end(),
+                          static_cast<float*>(v.memory.get_data_handle()));
                 params.push_back(name);
                 param_owner[name] = static_cast<int>(kernels.size());
             }
@@ -145,9 +147,11 @@ struct Program::Impl {
             if (ctx.forward == nullptr)
                 node_error(node, "backward node's forward node '" + forward + "' is not compiled");
         }
-        for (const dnnl::memory& p : node_params(node, def, ctx.input_shapes, options, &ctx.param_shapes))
+        for (const dnnl::memory& p :
+             node_params(node, def, ctx.input_shapes, options, &ctx.param_shapes))
             inputs.push_back(p);
-        for (const Shape& s : node.output_shapes) ctx.output_shapes.push_back(concrete(s, options.batch_size));
+        for (const Shape& s : node.output_shapes)
+            ctx.output_shapes.push_back(concrete(s, options.batch_size));
         if (const auto it = absorbed.find(node.name); it != absorbed.end()) {
             for (const Node* affine : it->second) {
                 const OpDef& affine_def = op_of(*affine, ops);
@@ -220,7 +224,8 @@ struct Program::Impl {
         float* value = static_cast<float*>(p.memory.get_data_handle());
         const float* grad = static_cast<const float*>(g.memory.get_data_handle());
         const auto count = static_cast<std::size_t>(element_count(p.shape));
-        tasks.push_back({param, kUpdateOp, {}, {}, [=] { update(param, value, grad, count); }, after});
+        tasks.push_back(
+            {param, kUpdateOp, {}, {}, [=] { update(param, value, grad, count); }, after});
         updated.push_back(param);
     }
 };
