@@ -54,16 +54,6 @@ void parse_state(const std::string& text, TrainingState& s) {
         throw std::invalid_argument("a counter is negative or out of range");
 }
 
-// Removes what a save killed while writing left in `dir`: write_tensor_file's temporary
-// files ".<name>.tmpXXXXXX", never completed, never renamed.
-void remove_temporary_files(const std::filesystem::path& dir, const std::string& name) {
-    const std::string prefix = "." + name + ".tmp";
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        if (entry.path().filename().string().rfind(prefix, 0) == 0)
-            std::filesystem::remove(entry.path(), ec);
-}
-
 }  // namespace
 
 void save_checkpoint(const std::filesystem::path& dir, const TrainingState& state) {
@@ -82,7 +72,6 @@ void save_checkpoint(const std::filesystem::path& dir, const TrainingState& stat
     // .prev), so the latest name never disappears; then the new file replaces the latest.
     const std::filesystem::path latest = dir / kCheckpointFile;
     const std::filesystem::path previous = dir / kPreviousCheckpointFile;
-    remove_temporary_files(dir, latest.filename().string());
     if (std::filesystem::exists(latest)) {
         const std::filesystem::path link = dir / ".checkpoint.prev.link";
         ::unlink(link.c_str());

@@ -107,7 +107,13 @@ void write_tensor_file(const std::filesystem::path& file, const TensorFile& cont
     const std::uint64_t length = text.size();
 
     const std::filesystem::path dir = file.parent_path();
-    std::string temp = (dir / ("." + file.filename().string() + ".tmpXXXXXX")).string();
+    const std::string prefix = "." + file.filename().string() + ".tmp";
+    // A write killed before its rename left its temporary file: never complete, never read.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.empty() ? "." : dir, ec))
+        if (entry.path().filename().string().rfind(prefix, 0) == 0)
+            std::filesystem::remove(entry.path(), ec);
+    std::string temp = (dir / (prefix + "XXXXXX")).string();
     int fd = ::mkstemp(temp.data());
     if (fd < 0) fail(file, "cannot create a temporary file beside it: " + errno_text());
     try {

@@ -38,6 +38,8 @@ struct TensorFileLimits {
     std::uint64_t max_file_bytes = std::uint64_t{8} << 30;
 };
 
+// Writes `content` atomically: a temporary file beside `file` (".<name>.tmpXXXXXX", removed on
+// failure; those a killed write left are removed first), fsync, rename, fsync of the directory.
 void write_tensor_file(const std::filesystem::path& file, const TensorFile& content);
 TensorFile read_tensor_file(const std::filesystem::path& file,
                             const TensorFileLimits& limits = {});
