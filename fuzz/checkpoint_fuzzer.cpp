@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "fuzz_input.hpp"
-#include "opgraph/checkpoint.hpp"
-#include "opgraph/error.hpp"
+#include "opgraph/core/error.hpp"
+#include "opgraph/io/checkpoint.hpp"
 
 namespace {
 

@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "fuzz_input.hpp"
-#include "opgraph/error.hpp"
-#include "opgraph/idx.hpp"
+#include "opgraph/core/error.hpp"
+#include "opgraph/io/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static opgraph::fuzz::MemoryFile file("idx_fuzz_input");

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "fuzz_input.hpp"
-#include "opgraph/diagnostic.hpp"
-#include "opgraph/model_file.hpp"
-#include "opgraph/session.hpp"
+#include "opgraph/core/diagnostic.hpp"
+#include "opgraph/frontend/model_file.hpp"
+#include "opgraph/op/session.hpp"
 
 namespace {
 

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
 
 namespace {
 
@@ -58,9 +59,7 @@ opgraph::OpDef add_op() {
     def.inputs = {"src"};
     def.variadic_min = kMinInputs;
     def.infer_shapes = add_shapes;
-    def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<AddKernel>(ctx);
-    };
+    def.kernel = opgraph::ops::make_kernel<AddKernel>;
     def.gradient = add_gradient;
     def.gradcheck = {
         {"2d two inputs", {{3, 5}, {3, 5}}, {}, {}},

@@ -9,8 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "pool_kernels.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/op_families.hpp"
+#include "opgraph/ops/pooling.hpp"
+#include "opgraph/ops/window2d.hpp"
 
 namespace {
 
@@ -54,16 +57,16 @@ opgraph::OpDef avg_pool2d_op() {
         {"2x2 stride 2", {{2, 4, 4, 3}}, {}, {}},
         {"3x3 stride 1 same",
          {{1, 5, 5, 2}},
-         ops::pool_attrs({{"pool", Ints{3, 3}}, {"stride", Ints{1, 1}}, {"padding", same}}),
+         opgraph::AttrMap{{"pool", Ints{3, 3}}, {"stride", Ints{1, 1}}, {"padding", same}},
          {}},
         {"3x3 stride 2 same, padding counted",
          {{1, 6, 6, 2}},
-         ops::pool_attrs({{"pool", Ints{3, 3}},
+         opgraph::AttrMap{{"pool", Ints{3, 3}},
                           {"stride", Ints{2, 2}},
                           {"padding", same},
-                          {"count_include_pad", true}}),
+                          {"count_include_pad", true}},
          {}},
-        {"2x2 explicit padding", {{1, 4, 5, 2}}, ops::pool_attrs({{"padding", Ints{1, 1}}}), {}},
+        {"2x2 explicit padding", {{1, 4, 5, 2}}, opgraph::AttrMap{{"padding", Ints{1, 1}}}, {}},
     };
     return def;
 }

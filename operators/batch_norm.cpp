@@ -19,8 +19,14 @@
 #include <utility>
 #include <vector>
 
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/ir/graph.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
 
 namespace {
 
@@ -109,16 +115,9 @@ dnnl::memory::desc channels_first(const dnnl::memory::desc& given, std::size_t r
     return given.permute_axes(permutation);
 }
 
-// `memory`'s bytes seen through `desc`.
-dnnl::memory view(const dnnl::memory& memory, const dnnl::memory::desc& desc,
-                  const dnnl::engine& engine) {
-    if (memory.get_desc() == desc) return memory;
-    return dnnl::memory(desc, engine, memory.get_data_handle());
-}
-
 // inputs: src, then gamma (scale), beta (center), moving_mean, moving_variance -> dst.
 class BatchNormForwardKernel : public ops::PrimitiveKernel {
-  public:
+public:
     explicit BatchNormForwardKernel(const opgraph::KernelContext& ctx)
         : engine_(ctx.engine),
           scale_(ctx.node.attrs.get_bool("scale")),
@@ -169,11 +168,11 @@ class BatchNormForwardKernel : public ops::PrimitiveKernel {
         moving_mean_ = inputs.at(next++);
         moving_variance_ = inputs.at(next++);
         if (!training_) {
-            mean_ = view(moving_mean_, pd_.mean_desc(), engine_);
-            variance_ = view(moving_variance_, pd_.variance_desc(), engine_);
+            mean_ = ops::view_as(moving_mean_, pd_.mean_desc(), engine_);
+            variance_ = ops::view_as(moving_variance_, pd_.variance_desc(), engine_);
         }
-        args_[DNNL_ARG_SRC] = view(inputs.at(0), src_, engine_);
-        args_[DNNL_ARG_DST] = view(outputs.at(0), pd_.dst_desc(), engine_);
+        args_[DNNL_ARG_SRC] = ops::view_as(inputs.at(0), src_, engine_);
+        args_[DNNL_ARG_DST] = ops::view_as(outputs.at(0), pd_.dst_desc(), engine_);
         args_[DNNL_ARG_MEAN] = mean_;
         args_[DNNL_ARG_VARIANCE] = variance_;
     }
@@ -208,7 +207,7 @@ class BatchNormForwardKernel : public ops::PrimitiveKernel {
     const dnnl::memory& gamma() const { return gamma_; }
     const dnnl::memory& beta() const { return beta_; }
 
-  private:
+private:
     dnnl::engine engine_;
     bool scale_;
     bool center_;
@@ -230,7 +229,7 @@ class BatchNormForwardKernel : public ops::PrimitiveKernel {
 
 // inputs: diff_dst, src -> diff_src (src's layout)[, diff_gamma][, diff_beta] (plain 1-D).
 class BatchNormBackwardKernel : public ops::PrimitiveKernel {
-  public:
+public:
     explicit BatchNormBackwardKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
         forward_ = dynamic_cast<const BatchNormForwardKernel*>(ctx.forward);
         if (forward_ == nullptr)
@@ -252,11 +251,12 @@ class BatchNormBackwardKernel : public ops::PrimitiveKernel {
               const std::vector<dnnl::memory>& outputs) override {
         // diff_dst in the forward output's layout, seen as oneDNN's (N, C, ...) view.
         bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), forward_->output_desc(), engine_);
-        args_[DNNL_ARG_DIFF_DST] = view(args_[DNNL_ARG_DIFF_DST], pd_.diff_dst_desc(), engine_);
-        args_[DNNL_ARG_SRC] = view(inputs.at(1), pd_.src_desc(), engine_);
+        args_[DNNL_ARG_DIFF_DST] =
+            ops::view_as(args_[DNNL_ARG_DIFF_DST], pd_.diff_dst_desc(), engine_);
+        args_[DNNL_ARG_SRC] = ops::view_as(inputs.at(1), pd_.src_desc(), engine_);
         args_[DNNL_ARG_MEAN] = forward_->mean();
         args_[DNNL_ARG_VARIANCE] = forward_->variance();
-        args_[DNNL_ARG_DIFF_SRC] = view(outputs.at(0), pd_.diff_src_desc(), engine_);
+        args_[DNNL_ARG_DIFF_SRC] = ops::view_as(outputs.at(0), pd_.diff_src_desc(), engine_);
         std::size_t next = 1;
         if (forward_->scale()) {
             args_[DNNL_ARG_SCALE] = forward_->gamma();
@@ -269,7 +269,7 @@ class BatchNormBackwardKernel : public ops::PrimitiveKernel {
         }
     }
 
-  private:
+private:
     dnnl::engine engine_;
     const BatchNormForwardKernel* forward_ = nullptr;
     dnnl::batch_normalization_backward::primitive_desc pd_;
@@ -285,17 +285,10 @@ void batch_norm_gradient(opgraph::GradientBuilder& b) {
     // Outputs 1 and 2 hold diff_gamma and diff_beta when the node has them.
     std::size_t next = 1;
     if (b.node().attrs.get_bool("scale")) {
-        if (gamma) b.set_diff_param("gamma", backward + ":" + std::to_string(next));
+        if (gamma) b.set_diff_param("gamma", opgraph::value_name(backward, next));
         ++next;
     }
-    if (beta) b.set_diff_param("beta", backward + ":" + std::to_string(next));
-}
-
-opgraph::AttrMap flags(bool center, bool scale) {
-    opgraph::AttrMap attrs;
-    attrs.set("center", center);
-    attrs.set("scale", scale);
-    return attrs;
+    if (beta) b.set_diff_param("beta", opgraph::value_name(backward, next));
 }
 
 }  // namespace
@@ -319,20 +312,19 @@ opgraph::OpDef batch_norm_op() {
     // Inference folds into one multiply-add per element.
     def.macs = ops::one_mac_per_output_element;
     def.inference_affine = batch_norm_affine;
-    def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<BatchNormForwardKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<BatchNormForwardKernel>;
     def.gradient = batch_norm_gradient;
 
     opgraph::OpDef backward = ops::backward_op(def, "batch_norm_backward", {"diff_dst", "src"}, 1);
     backward.infer_shapes = batch_norm_backward_shapes;
-    backward.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<BatchNormBackwardKernel>(ctx);
-    };
+    backward.kernel = ops::make_kernel<BatchNormBackwardKernel>;
     def.companions.push_back(std::move(backward));
 
     // Gradients through the batch statistics (training mode); gamma and beta are jittered off
     // ones and zeros by the checker.
+    const auto flags = [](bool center, bool scale) {
+        return opgraph::AttrMap{{"center", center}, {"scale", scale}};
+    };
     def.gradcheck = {
         {"4d center and scale", {{3, 3, 3, 4}}, {}, {}},
         {"4d scale only", {{2, 3, 3, 3}}, flags(false, true), {}},

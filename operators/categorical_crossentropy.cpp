@@ -12,8 +12,12 @@
 #include <memory>
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/crossentropy.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/op_families.hpp"
+#include "opgraph/ops/plain_loop_kernel.hpp"
 
 namespace {
 
@@ -111,32 +115,28 @@ opgraph::OpDef categorical_crossentropy_op() {
         });
     // The dot product of target and log(prediction): one multiply-add per prediction element.
     def.macs = ops::one_mac_per_input_element;
-    def.kernel = [](const KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<CrossentropyKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<CrossentropyKernel>;
     def.gradient = crossentropy_gradient;
     opgraph::OpDef backward = ops::backward_op(def, "categorical_crossentropy_backward",
                                                {"diff_dst", "prediction", "target"}, 1);
-    backward.kernel = [](const KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<CrossentropyBackwardKernel>(ctx);
-    };
+    backward.kernel = ops::make_kernel<CrossentropyBackwardKernel>;
     def.companions.push_back(std::move(backward));
 
     const std::vector<GradCheckInput> probabilities = {GradCheckInput::probabilities,
                                                        GradCheckInput::one_hot};
     const std::vector<GradCheckInput> logits = {GradCheckInput::uniform, GradCheckInput::one_hot};
-    const auto logits_attrs = ops::check_attrs({{"from_logits", true}});
+    const auto logits_attrs = opgraph::AttrMap{{"from_logits", true}};
     def.gradcheck = {
         {"2d probabilities", {{4, 3}, {4, 3}}, {}, probabilities},
         {"4d probabilities", {{2, 2, 2, 4}, {2, 2, 2, 4}}, {}, probabilities},
         {"2d probabilities smoothed",
          {{3, 4}, {3, 4}},
-         ops::check_attrs({{"label_smoothing", kCheckLabelSmoothing}}),
+         opgraph::AttrMap{{"label_smoothing", kCheckLabelSmoothing}},
          probabilities},
         {"2d logits", {{4, 5}, {4, 5}}, logits_attrs, logits},
         {"4d logits smoothed",
          {{2, 2, 2, 3}, {2, 2, 2, 3}},
-         ops::check_attrs({{"from_logits", true}, {"label_smoothing", kCheckLabelSmoothing}}),
+         opgraph::AttrMap{{"from_logits", true}, {"label_smoothing", kCheckLabelSmoothing}},
          logits},
     };
     return def;

@@ -9,9 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/ir/graph.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/logical_axis.hpp"
+#include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
 
 namespace {
 
@@ -147,8 +152,7 @@ void concat_gradient(opgraph::GradientBuilder& b) {
     for (std::size_t i = 0; i < n; ++i) inputs.push_back(b.input(i));
     const std::string backward = b.emit("backward", "concat_backward", inputs);
     for (std::size_t i = 0; i < n; ++i) {
-        if (b.needs_diff_input(i))
-            b.set_diff_input(i, i == 0 ? backward : backward + ":" + std::to_string(i));
+        if (b.needs_diff_input(i)) b.set_diff_input(i, opgraph::value_name(backward, i));
     }
 }
 
@@ -160,9 +164,7 @@ opgraph::OpDef concat_backward_op(const opgraph::OpDef& forward) {
     def.infer_shapes = [](const OpContext& ctx) {
         return std::vector<Shape>(ctx.inputs().begin() + 1, ctx.inputs().end());
     };
-    def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<ConcatBackwardKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<ConcatBackwardKernel>;
     return def;
 }
 
@@ -179,12 +181,10 @@ opgraph::OpDef concat_op() {
         AttrSpec::optional("axis", ops::kLastAxis, "axis to join along (not the batch)"),
     };
     def.infer_shapes = concat_shapes;
-    def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<ConcatKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<ConcatKernel>;
     def.gradient = concat_gradient;
     def.companions.push_back(concat_backward_op(def));
-    const auto axis = [](std::int64_t a) { return ops::check_attrs({{"axis", a}}); };
+    const auto axis = [](std::int64_t a) { return opgraph::AttrMap{{"axis", a}}; };
     def.gradcheck = {
         {"2d two inputs", {{3, 2}, {3, 4}}, {}, {}},
         {"4d channels two inputs", {{2, 3, 3, 2}, {2, 3, 3, 3}}, {}, {}},

@@ -3,16 +3,22 @@
 // dst = activation(conv(src, kernel) + bias); kernel (kh, kw, in_channels / groups, filters).
 #include <algorithm>
 #include <cstdint>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
-#include <utility>
 #include <variant>
 #include <vector>
 
-#include "conv_kernels.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/folded_affine.hpp"
+#include "opgraph/ops/fused_activation.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
+#include "opgraph/ops/weighted_layer.hpp"
+#include "opgraph/ops/window2d.hpp"
 
 namespace {
 
@@ -103,8 +109,8 @@ using dnnl::memory;
 struct ConvDims {
     memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
     memory::desc keras_weights;
-    bool use_bias = true;    // the node's attribute
-    bool with_bias = true;   // the primitive's: use_bias or a folded affine map
+    bool use_bias = true;   // the node's attribute
+    bool with_bias = true;  // the primitive's: use_bias or a folded affine map
 };
 
 ConvDims conv_dims(const opgraph::KernelContext& ctx) {
@@ -139,7 +145,7 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
 // (format_tag::any); src and the plain kernel are reordered to it. When training, the kernel
 // always goes through a private copy that backward data reads; in inference it is reordered
 // once per change of the parameters, after folding the absorbed batch norm into it.
-class Conv2dForwardKernel : public ops::AdaptedPrimitiveKernel {
+class Conv2dForwardKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit Conv2dForwardKernel(const opgraph::KernelContext& ctx)
         : engine_(ctx.engine),
@@ -180,7 +186,7 @@ public:
     }
     void prepare_constants(dnnl::stream& stream) override {
         if (fold_) fold_->fold();
-        AdaptedPrimitiveKernel::prepare_constants(stream);
+        PrimitiveKernelWithParams::prepare_constants(stream);
     }
     const dnnl::convolution_forward::primitive_desc& pd() const { return pd_; }
     const ConvDims& dims() const { return dims_; }
@@ -229,7 +235,7 @@ private:
 
 // inputs: diff_dst (before the activation), src -> diff kernel[, diff bias], written in the
 // plain Keras layout (through a reorder when the primitive prefers a blocked one).
-class Conv2dBackwardWeightsKernel : public ops::AdaptedPrimitiveKernel {
+class Conv2dBackwardWeightsKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit Conv2dBackwardWeightsKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
         const auto& forward =
@@ -276,32 +282,12 @@ bool conv2d_absorbs_affine(const opgraph::AttrMap& attrs, opgraph::AffineSide si
     return std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p == 0; });
 }
 
-// ---- gradient ----
-
-constexpr const char* kActivationBackward = "conv2d_activation_backward";
-constexpr const char* kBackwardData = "conv2d_backward_data";
-constexpr const char* kBackwardWeights = "conv2d_backward_weights";
-
-void conv2d_gradient(opgraph::GradientBuilder& b) {
-    ops::weighted_layer_gradient(b, kActivationBackward, kBackwardData, kBackwardWeights);
-}
-
-// The shapes of conv2d_backward_weights (inputs diff_dst, src): the kernel's[, the bias's].
-std::vector<Shape> conv2d_backward_weights_shapes(const OpContext& ctx) {
-    return ops::weights_gradient_shapes(ctx, conv2d_shapes, conv2d_params);
-}
-
 // ---- gradient-check cases ----
 
 std::vector<opgraph::GradCheckCase> conv2d_gradcheck() {
     using opgraph::AttrMap;
     using opgraph::GradCheckInput;
     using Ints = std::vector<std::int64_t>;
-    const auto attrs = [](std::initializer_list<std::pair<std::string, opgraph::AttrValue>> list) {
-        AttrMap map;
-        for (const auto& [name, value] : list) map.set(name, value);
-        return map;
-    };
     // Relu-like post-ops have a kink at a pre-activation of 0 that inputs away from 0 cannot
     // keep away once several taps are summed. Their cases take one tap per output (1x1,
     // one channel per group, no bias) and a kernel of ones: the checker moves parameters by
@@ -310,72 +296,72 @@ std::vector<opgraph::GradCheckCase> conv2d_gradcheck() {
     return {
         {"3x3 valid bias",
          {{2, 5, 5, 2}},
-         attrs({{"filters", std::int64_t{3}}, {"kernel", Ints{3, 3}}}),
+         AttrMap{{"filters", std::int64_t{3}}, {"kernel", Ints{3, 3}}},
          {}},
         {"3x3 stride 2 same no bias sigmoid",
          {{1, 6, 6, 2}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{3, 3}},
-                {"stride", Ints{2, 2}},
-                {"padding", std::string("same")},
-                {"use_bias", false},
-                {"activation", std::string("sigmoid")}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{3, 3}},
+                 {"stride", Ints{2, 2}},
+                 {"padding", std::string("same")},
+                 {"use_bias", false},
+                 {"activation", std::string("sigmoid")}},
          {}},
         {"4x4 explicit padding tanh",
          {{1, 5, 5, 2}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{4, 4}},
-                {"padding", Ints{1, 2, 0, 1}},
-                {"activation", std::string("tanh")}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{4, 4}},
+                 {"padding", Ints{1, 2, 0, 1}},
+                 {"activation", std::string("tanh")}},
          {}},
         {"4x4 stride 2 valid no bias",
          {{1, 8, 8, 1}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{4, 4}},
-                {"stride", Ints{2, 2}},
-                {"use_bias", false}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{4, 4}},
+                 {"stride", Ints{2, 2}},
+                 {"use_bias", false}},
          {}},
         {"3x3 dilation 2 same elu",
          {{1, 6, 6, 2}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{3, 3}},
-                {"dilation", Ints{2, 2}},
-                {"padding", std::string("same")},
-                {"activation", std::string("elu")}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{3, 3}},
+                 {"dilation", Ints{2, 2}},
+                 {"padding", std::string("same")},
+                 {"activation", std::string("elu")}},
          {}},
         {"3x3 groups 2 same bias",
          {{2, 3, 3, 4}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{3, 3}},
-                {"groups", std::int64_t{2}},
-                {"padding", std::string("same")}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{3, 3}},
+                 {"groups", std::int64_t{2}},
+                 {"padding", std::string("same")}},
          {}},
         {"1x1 depthwise relu",
          {{2, 3, 3, 3}},
-         attrs({{"filters", std::int64_t{3}},
-                {"kernel", Ints{1, 1}},
-                {"groups", std::int64_t{3}},
-                {"use_bias", false},
-                {"kernel_initializer", std::string("ones")},
-                {"activation", std::string("relu")}}),
+         AttrMap{{"filters", std::int64_t{3}},
+                 {"kernel", Ints{1, 1}},
+                 {"groups", std::int64_t{3}},
+                 {"use_bias", false},
+                 {"kernel_initializer", std::string("ones")},
+                 {"activation", std::string("relu")}},
          {GradCheckInput::away_from_zero}},
         {"1x1 groups 2 stride 2 leaky_relu",
          {{2, 4, 4, 2}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{1, 1}},
-                {"groups", std::int64_t{2}},
-                {"stride", Ints{2, 2}},
-                {"use_bias", false},
-                {"kernel_initializer", std::string("ones")},
-                {"activation", std::string("leaky_relu")},
-                {"alpha", 0.2}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{1, 1}},
+                 {"groups", std::int64_t{2}},
+                 {"stride", Ints{2, 2}},
+                 {"use_bias", false},
+                 {"kernel_initializer", std::string("ones")},
+                 {"activation", std::string("leaky_relu")},
+                 {"alpha", 0.2}},
          {GradCheckInput::away_from_zero}},
         {"1x1 stride 2 linear",
          {{2, 3, 3, 3}},
-         attrs({{"filters", std::int64_t{2}},
-                {"kernel", Ints{1, 1}},
-                {"stride", Ints{2, 2}},
-                {"activation", std::string("linear")}}),
+         AttrMap{{"filters", std::int64_t{2}},
+                 {"kernel", Ints{1, 1}},
+                 {"stride", Ints{2, 2}},
+                 {"activation", std::string("linear")}},
          {}},
     };
 }
@@ -387,7 +373,7 @@ opgraph::OpDef conv2d_op() {
     def.name = "conv2d";
     def.doc = "2-D convolution of (batch, height, width, channels) images (Keras Conv2D)";
     def.category = "layer";
-    def.attrs = {
+    def.attrs = ops::weighted_layer_attrs({
         AttrSpec::required("filters", AttrType::integer, "number of output channels").at_least(1),
         AttrSpec::required("kernel", AttrType::int_list, "kernel size (height, width)")
             .length(ops::kPairLength)
@@ -398,25 +384,13 @@ opgraph::OpDef conv2d_op() {
         ops::int_pair_attr("dilation", kDefaultDilation, "dilation rate (height, width)"),
         AttrSpec::optional("groups", kDefaultGroups, "channel groups convolved separately")
             .at_least(1),
-    };
-    ops::append(def.attrs, ops::fused_activation_attrs());
-    ops::append(def.attrs, ops::weights_attrs());
+    });
     def.infer_shapes = conv2d_shapes;
     def.params = conv2d_params;
     def.macs = conv2d_macs;
     def.kernel = ops::make_kernel<Conv2dForwardKernel>;
     def.absorbs_affine = conv2d_absorbs_affine;
-    def.gradient = conv2d_gradient;
     def.gradcheck = conv2d_gradcheck();
-
-    def.companions.push_back(ops::fused_activation_backward_op(def));
-    opgraph::OpDef backward_data = ops::backward_op(def, kBackwardData, {"diff_dst", "src"}, 1);
-    backward_data.kernel = ops::make_kernel<Conv2dBackwardDataKernel>;
-    def.companions.push_back(std::move(backward_data));
-    opgraph::OpDef backward_weights =
-        ops::backward_op(def, kBackwardWeights, {"diff_dst", "src"}, 1);
-    backward_weights.infer_shapes = conv2d_backward_weights_shapes;
-    backward_weights.kernel = ops::make_kernel<Conv2dBackwardWeightsKernel>;
-    def.companions.push_back(std::move(backward_weights));
+    ops::add_weighted_layer_backward<Conv2dBackwardDataKernel, Conv2dBackwardWeightsKernel>(def);
     return def;
 }

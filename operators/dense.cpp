@@ -7,8 +7,14 @@
 #include <utility>
 #include <vector>
 
-#include "conv_kernels.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/fused_activation.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
+#include "opgraph/ops/weighted_layer.hpp"
 
 namespace {
 
@@ -80,7 +86,7 @@ DenseDims dense_dims(const Shape& src, const Shape& dst, bool use_bias) {
 }
 
 // A dense kernel: inputs and outputs of shape (N, ..., F) bound as (rows, F) views.
-class DenseKernel : public ops::AdaptedPrimitiveKernel {
+class DenseKernel : public ops::PrimitiveKernelWithParams {
 protected:
     explicit DenseKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {}
 
@@ -189,31 +195,13 @@ private:
     dnnl::inner_product_backward_weights::primitive_desc pd_;
 };
 
-// ---- gradient ----
-
-constexpr const char* kActivationBackward = "dense_activation_backward";
-constexpr const char* kBackwardData = "dense_backward_data";
-constexpr const char* kBackwardWeights = "dense_backward_weights";
-
-void dense_gradient(opgraph::GradientBuilder& b) {
-    ops::weighted_layer_gradient(b, kActivationBackward, kBackwardData, kBackwardWeights);
-}
-
-// dense_backward_weights (inputs diff_dst, src): the kernel's[, the bias's].
-std::vector<Shape> dense_backward_weights_shapes(const OpContext& ctx) {
-    return ops::weights_gradient_shapes(ctx, dense_shapes, dense_params);
-}
-
 // ---- gradient-check cases ----
 
 std::vector<opgraph::GradCheckCase> dense_gradcheck() {
     using opgraph::GradCheckInput;
     const auto attrs = [](std::int64_t units, const std::string& activation, bool use_bias) {
-        opgraph::AttrMap map;
-        map.set("units", units);
-        map.set("activation", activation);
-        map.set("use_bias", use_bias);
-        return map;
+        return opgraph::AttrMap{
+            {"units", units}, {"activation", activation}, {"use_bias", use_bias}};
     };
     // Relu-like post-ops have a kink at a pre-activation of 0 that inputs away from 0 cannot
     // keep away once several products are summed. Their cases take one input feature, no
@@ -243,26 +231,14 @@ opgraph::OpDef dense_op() {
     def.name = "dense";
     def.doc = "fully connected layer on the last axis (Keras Dense)";
     def.category = "layer";
-    def.attrs = {
+    def.attrs = ops::weighted_layer_attrs({
         AttrSpec::required("units", AttrType::integer, "number of output features").at_least(1),
-    };
-    ops::append(def.attrs, ops::fused_activation_attrs());
-    ops::append(def.attrs, ops::weights_attrs());
+    });
     def.infer_shapes = dense_shapes;
     def.params = dense_params;
     def.macs = dense_macs;
     def.kernel = ops::make_kernel<DenseForwardKernel>;
-    def.gradient = dense_gradient;
     def.gradcheck = dense_gradcheck();
-
-    def.companions.push_back(ops::fused_activation_backward_op(def));
-    opgraph::OpDef backward_data = ops::backward_op(def, kBackwardData, {"diff_dst", "src"}, 1);
-    backward_data.kernel = ops::make_kernel<DenseBackwardDataKernel>;
-    def.companions.push_back(std::move(backward_data));
-    opgraph::OpDef backward_weights =
-        ops::backward_op(def, kBackwardWeights, {"diff_dst", "src"}, 1);
-    backward_weights.infer_shapes = dense_backward_weights_shapes;
-    backward_weights.kernel = ops::make_kernel<DenseBackwardWeightsKernel>;
-    def.companions.push_back(std::move(backward_weights));
+    ops::add_weighted_layer_backward<DenseBackwardDataKernel, DenseBackwardWeightsKernel>(def);
     return def;
 }

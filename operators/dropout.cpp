@@ -18,8 +18,10 @@
 #include <utility>
 #include <vector>
 
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/op_families.hpp"
 
 namespace {
 
@@ -91,15 +93,15 @@ void apply_mask(const float* src, float* dst, std::size_t count, std::uint64_t k
 #pragma omp parallel for schedule(static) if (blocks > 1)
         for (std::int64_t b = 0; b < blocks; ++b) {
             const std::size_t first = static_cast<std::size_t>(b) * kBlock;
-            mask_range(src + begin + first, dst + begin + first, first,
-                       std::min(kBlock, n - first), k1, k2, threshold, scale);
+            mask_range(src + begin + first, dst + begin + first, first, std::min(kBlock, n - first),
+                       k1, k2, threshold, scale);
         }
     }
 }
 
 // inputs: src -> dst (src's layout).
 class DropoutForwardKernel : public opgraph::Kernel {
-  public:
+public:
     explicit DropoutForwardKernel(const opgraph::KernelContext& ctx)
         : desc_(ctx.input_descs.at(0)), step_(ctx.step) {
         if (!ctx.training)
@@ -132,7 +134,7 @@ class DropoutForwardKernel : public opgraph::Kernel {
     }
     const dnnl::memory::desc& desc() const { return desc_; }
 
-  private:
+private:
     dnnl::memory::desc desc_;
     const std::uint64_t* step_;
     std::uint64_t seed_ = 0;
@@ -146,7 +148,7 @@ class DropoutForwardKernel : public opgraph::Kernel {
 // inputs: diff_dst -> diff_src: the forward's mask, recomputed, applied to diff_dst brought
 // to the forward input's layout.
 class DropoutBackwardKernel : public opgraph::Kernel {
-  public:
+public:
     explicit DropoutBackwardKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
         forward_ = dynamic_cast<const DropoutForwardKernel*>(ctx.forward);
         if (forward_ == nullptr)
@@ -167,18 +169,12 @@ class DropoutBackwardKernel : public opgraph::Kernel {
     }
     std::string implementation() const override { return "opgraph:dropout_hash"; }
 
-  private:
+private:
     dnnl::engine engine_;
     const DropoutForwardKernel* forward_ = nullptr;
     ops::InputAdapter diff_dst_;
     dnnl::memory diff_src_;
 };
-
-opgraph::AttrMap rate(double value) {
-    opgraph::AttrMap attrs;
-    attrs.set("rate", value);
-    return attrs;
-}
 
 }  // namespace
 
@@ -194,19 +190,16 @@ opgraph::OpDef dropout_op() {
                 .at_least(kSeedFromSession),
         });
     def.inference_identity = true;
-    def.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<DropoutForwardKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<DropoutForwardKernel>;
     def.gradient = [](opgraph::GradientBuilder& b) {
         if (b.needs_diff_input(0))
             b.set_diff_input(0, b.emit("backward", "dropout_backward", {b.diff_dst()}));
     };
     opgraph::OpDef backward = ops::backward_op(def, "dropout_backward", {"diff_dst"}, 0);
-    backward.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<DropoutBackwardKernel>(ctx);
-    };
+    backward.kernel = ops::make_kernel<DropoutBackwardKernel>;
     def.companions.push_back(std::move(backward));
     // The mask is fixed while the step is: the op is linear in src and the check exact.
+    const auto rate = [](double value) { return opgraph::AttrMap{{"rate", value}}; };
     def.gradcheck = {
         {"4d rate 0.2", {{2, 3, 3, 4}}, rate(0.2), {GradCheckInput::uniform}},
         {"4d rate 0.5", {{2, 3, 3, 4}}, rate(0.5), {GradCheckInput::uniform}},

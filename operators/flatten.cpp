@@ -4,8 +4,8 @@
 // is those bytes seen as (N, features). Backward: the reverse, into the input's plain layout.
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/ops/reshape_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
 
 namespace {
 

@@ -9,8 +9,10 @@
 #include <memory>
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "pool_kernels.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/pooling.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
 
 namespace {
 
@@ -54,7 +56,7 @@ opgraph::OpDef global_avg_pool_op() {
     ops::add_pool_backward(def);
     def.gradcheck = {
         {"(N, C)", {{2, 3, 3, 4}}, {}, {}},
-        {"keepdims", {{2, 3, 4, 5}}, ops::pool_attrs({{"keepdims", true}}), {}},
+        {"keepdims", {{2, 3, 4, 5}}, opgraph::AttrMap{{"keepdims", true}}, {}},
         {"1x1 input", {{3, 1, 1, 4}}, {}, {}},
     };
     return def;

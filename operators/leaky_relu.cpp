@@ -1,9 +1,8 @@
 // leaky_relu: dst = src for src >= 0, alpha * src below, element-wise, any rank (Keras
 // LeakyReLU, whose alpha defaults to 0.3). oneDNN's eltwise_relu with alpha; backward from dst
 // (alpha >= 0 keeps dst's sign that of src).
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/ops/eltwise.hpp"
+#include "opgraph/ops/op_families.hpp"
 
 namespace {
 
@@ -29,7 +28,7 @@ opgraph::OpDef leaky_relu_op() {
         {"4d", {{2, 3, 3, 4}}, {}, {GradCheckInput::away_from_zero}},
         {"2d alpha 0.1",
          {{3, 7}},
-         ops::check_attrs({{"alpha", kCheckAlpha}}),
+         opgraph::AttrMap{{"alpha", kCheckAlpha}},
          {GradCheckInput::away_from_zero}},
     };
     return def;

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "pool_kernels.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/op_families.hpp"
+#include "opgraph/ops/pooling.hpp"
+#include "opgraph/ops/window2d.hpp"
 
 namespace {
 
@@ -37,17 +39,17 @@ opgraph::OpDef max_pool2d_op() {
         {"2x2 stride 2", {{2, 4, 4, 3}}, {}, {distinct}},
         {"3x3 stride 1 same",
          {{1, 5, 5, 2}},
-         ops::pool_attrs({{"pool", Ints{3, 3}},
+         opgraph::AttrMap{{"pool", Ints{3, 3}},
                           {"stride", Ints{1, 1}},
-                          {"padding", std::string(ops::kPaddingSame)}}),
+                          {"padding", std::string(ops::kPaddingSame)}},
          {distinct}},
         {"3x3 stride 2 overlapping",
          {{1, 7, 7, 2}},
-         ops::pool_attrs({{"pool", Ints{3, 3}}, {"stride", Ints{2, 2}}}),
+         opgraph::AttrMap{{"pool", Ints{3, 3}}, {"stride", Ints{2, 2}}},
          {distinct}},
         {"2x3 explicit padding",
          {{1, 5, 6, 2}},
-         ops::pool_attrs({{"pool", Ints{2, 3}}, {"padding", Ints{1, 1}}}),
+         opgraph::AttrMap{{"pool", Ints{2, 3}}, {"padding", Ints{1, 1}}},
          {distinct}},
     };
     return def;

@@ -7,8 +7,12 @@
 #include <memory>
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/op_families.hpp"
+#include "opgraph/ops/plain_loop_kernel.hpp"
 
 namespace {
 
@@ -73,15 +77,11 @@ opgraph::OpDef mean_squared_error_op() {
         kMinRank, "(batch, ...)");
     // One multiply-add (the square, accumulated) per prediction element.
     def.macs = ops::one_mac_per_input_element;
-    def.kernel = [](const KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<MseKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<MseKernel>;
     def.gradient = mse_gradient;
     opgraph::OpDef backward = ops::backward_op(def, "mean_squared_error_backward",
                                                {"diff_dst", "prediction", "target"}, 1);
-    backward.kernel = [](const KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<MseBackwardKernel>(ctx);
-    };
+    backward.kernel = ops::make_kernel<MseBackwardKernel>;
     def.companions.push_back(std::move(backward));
     // Uniform predictions and targets; the rule gives no gradient for the target.
     def.gradcheck = {

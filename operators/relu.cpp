@@ -1,6 +1,6 @@
 // relu: dst = max(src, 0), element-wise, any rank; backward from dst.
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/ops/eltwise.hpp"
+#include "opgraph/ops/op_families.hpp"
 
 opgraph::OpDef relu_op() {
     opgraph::OpDef def =

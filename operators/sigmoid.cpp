@@ -1,7 +1,7 @@
 // sigmoid: dst = 1 / (1 + exp(-src)), element-wise, any rank. oneDNN's eltwise_logistic;
 // backward from dst: diff_src = diff_dst * dst * (1 - dst).
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/ops/eltwise.hpp"
+#include "opgraph/ops/op_families.hpp"
 
 opgraph::OpDef sigmoid_op() {
     namespace ops = opgraph::ops;

@@ -2,8 +2,9 @@
 // batch), shape unchanged. oneDNN's softmax_forward on the axis as a logical dimension (an
 // image's channels-last axis -1 is oneDNN's dimension 1), the output in the input's layout;
 // backward with softmax_backward from dst.
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/ops/softmax.hpp"
+
+#include "opgraph/ops/op_families.hpp"
 
 opgraph::OpDef softmax_op() {
     namespace ops = opgraph::ops;
@@ -14,8 +15,8 @@ opgraph::OpDef softmax_op() {
     def.gradcheck = {
         {"2d", {{3, 5}}, {}, {}},
         {"4d channels", {{2, 3, 3, 4}}, {}, {}},
-        {"4d height", {{2, 3, 3, 4}}, ops::check_attrs({{"axis", std::int64_t{1}}}), {}},
-        {"3d axis 1", {{2, 4, 3}}, ops::check_attrs({{"axis", std::int64_t{1}}}), {}},
+        {"4d height", {{2, 3, 3, 4}}, opgraph::AttrMap{{"axis", std::int64_t{1}}}, {}},
+        {"3d axis 1", {{2, 4, 3}}, opgraph::AttrMap{{"axis", std::int64_t{1}}}, {}},
     };
     return def;
 }

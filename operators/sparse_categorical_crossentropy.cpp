@@ -15,8 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "op_helpers.hpp"
-#include "structure_kernels.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/crossentropy.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/plain_loop_kernel.hpp"
+#include "opgraph/ops/shape_helpers.hpp"
 
 namespace {
 
@@ -135,22 +138,18 @@ opgraph::OpDef sparse_categorical_crossentropy_op() {
         AttrSpec::optional("from_logits", false, "prediction holds logits, not softmax"),
     };
     def.infer_shapes = sparse_categorical_crossentropy_shapes;
-    def.kernel = [](const KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<SparseCrossentropyKernel>(ctx);
-    };
+    def.kernel = ops::make_kernel<SparseCrossentropyKernel>;
     def.gradient = sparse_crossentropy_gradient;
     opgraph::OpDef backward = ops::backward_op(def, "sparse_categorical_crossentropy_backward",
                                                {"diff_dst", "prediction", "target"}, 1);
-    backward.kernel = [](const KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
-        return std::make_unique<SparseCrossentropyBackwardKernel>(ctx);
-    };
+    backward.kernel = ops::make_kernel<SparseCrossentropyBackwardKernel>;
     def.companions.push_back(std::move(backward));
 
     const std::vector<GradCheckInput> probabilities = {GradCheckInput::probabilities,
                                                        GradCheckInput::class_indices};
     const std::vector<GradCheckInput> logits = {GradCheckInput::uniform,
                                                 GradCheckInput::class_indices};
-    const auto logits_attrs = ops::check_attrs({{"from_logits", true}});
+    const auto logits_attrs = opgraph::AttrMap{{"from_logits", true}};
     def.gradcheck = {
         {"probabilities (N)", {{4, 3}, {4}}, {}, probabilities},
         {"probabilities (N, 1)", {{5, 4}, {5, 1}}, {}, probabilities},

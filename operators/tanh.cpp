@@ -1,7 +1,7 @@
 // tanh: dst = tanh(src), element-wise, any rank. oneDNN's eltwise_tanh; backward from dst:
 // diff_src = diff_dst * (1 - dst^2).
-#include "dnnl_kernel.hpp"
-#include "op_helpers.hpp"
+#include "opgraph/ops/eltwise.hpp"
+#include "opgraph/ops/op_families.hpp"
 
 opgraph::OpDef tanh_op() {
     namespace ops = opgraph::ops;

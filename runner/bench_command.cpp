@@ -1,13 +1,15 @@
-// `opgraph bench`: option parsing for the benchmark (framework/include/opgraph/benchmark.hpp).
+// `opgraph bench`: option parsing for the benchmark (opgraph/tools/benchmark.hpp), the report
+// printed as opgraph/tools/bench_report.hpp formats it.
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <stdexcept>
 
 #include "commands.hpp"
-#include "opgraph/benchmark.hpp"
-#include "opgraph/error.hpp"
-#include "opgraph/model_file.hpp"
-#include "opgraph/session.hpp"
+#include "opgraph/core/error.hpp"
+#include "opgraph/frontend/model_file.hpp"
+#include "opgraph/op/session.hpp"
+#include "opgraph/tools/bench_report.hpp"
+#include "opgraph/tools/benchmark.hpp"
 
 namespace po = boost::program_options;
 
@@ -40,8 +42,8 @@ int bench(const Args& args) {
         "inter-op-threads", po::value(&options.threads.inter_op)->default_value(0),
         "kernels run at once on the flow graph (0: 1)")(
         "seed", po::value(&options.seed)->default_value(options.seed),
-        "parameters, synthetic data and dropout")(
-        "no-peak", po::bool_switch(&no_peak), "skip measuring the sgemm peak")(
+        "parameters, synthetic data and dropout")("no-peak", po::bool_switch(&no_peak),
+                                                  "skip measuring the sgemm peak")(
         "json", po::bool_switch(&json), "print the report as one JSON object")(
         "plugin-path", po::value(&plugin_path)->composing(),
         "directory or plugin file to load operators from (repeatable, ':'-separated)")(

@@ -5,17 +5,19 @@
 #include <fstream>
 #include <iostream>
 
-#include "opgraph/dataset.hpp"
-#include "opgraph/dot.hpp"
-#include "opgraph/evaluation.hpp"
-#include "opgraph/gradient_check.hpp"
-#include "opgraph/model_file.hpp"
-#include "opgraph/op_listing.hpp"
-#include "opgraph/session.hpp"
-#include "opgraph/progress.hpp"
-#include "opgraph/summary.hpp"
-#include "opgraph/interrupt.hpp"
-#include "opgraph/training.hpp"
+#include "opgraph/frontend/model_file.hpp"
+#include "opgraph/io/dataset.hpp"
+#include "opgraph/op/session.hpp"
+#include "opgraph/tools/dot.hpp"
+#include "opgraph/tools/gradient_check.hpp"
+#include "opgraph/tools/memory_report.hpp"
+#include "opgraph/tools/op_listing.hpp"
+#include "opgraph/tools/stages.hpp"
+#include "opgraph/tools/summary.hpp"
+#include "opgraph/train/evaluation.hpp"
+#include "opgraph/train/interrupt.hpp"
+#include "opgraph/train/progress.hpp"
+#include "opgraph/train/training.hpp"
 
 namespace po = boost::program_options;
 
@@ -70,8 +72,9 @@ struct RunOptions {
     std::string data_dir;
     std::string weights;
     void add(po::options_description& options) {
-        options.add_options()("threads", po::value(&threads.intra_op)->default_value(0),
-                              "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
+        options.add_options()(
+            "threads", po::value(&threads.intra_op)->default_value(0),
+            "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
             "inter-op-threads", po::value(&threads.inter_op)->default_value(0),
             "kernels run at once on the flow graph (0: 1)")(
             "batch-size", po::value(&batch_size)->default_value(0),
@@ -87,15 +90,42 @@ struct RunOptions {
     }
 };
 
+// --stage S and --list-stages of the commands that show a graph.
+struct StageOptions {
+    std::string stage = "loaded";
+    bool list = false;
+    void add(po::options_description& options) {
+        options.add_options()("stage", po::value(&stage)->default_value(stage),
+                              "the graph after this pass or pipeline (--list-stages)")(
+            "list-stages", po::bool_switch(&list), "name the stages and exit");
+    }
+    // Prints the stages when asked; returns whether it did.
+    bool listed() const {
+        if (!list) return false;
+        std::cout << format_stages();
+        return true;
+    }
+};
+
 int summary(const Args& args) {
     Common common;
+    StageOptions stage;
     std::string graph;
-    if (!parse(args, "opgraph summary GRAPH [--plugin-path DIR]", common.options,
-               {{"graph", &graph}}))
+    std::int64_t batch_size = 0;
+    stage.add(common.options);
+    common.options.add_options()("batch-size", po::value(&batch_size)->default_value(0),
+                                 "batch of the memory plans (0: the graph's training batch "
+                                 "size, else 128)");
+    if (!parse(args, "opgraph summary GRAPH [--stage S] [--batch-size N] [--plugin-path DIR]",
+               common.options, {{"graph", &graph}}))
         return 0;
+    if (stage.listed()) return 0;
     Session session = common.session();
     const ModelFile model = load_model_file(graph, session.ops());
-    std::cout << format_summary(summarize(model.graph, session.ops()));
+    const Graph shown = graph_at_stage(model, stage.stage, session.ops());
+    std::cout << format_summary(summarize(shown, session.ops())) << "\n"
+              << format_memory_plans(model, session.ops(),
+                                     RunOptions{{}, batch_size, {}, {}}.batch_for(model));
     return 0;
 }
 
@@ -110,26 +140,29 @@ int check(const Args& args) {
     const ModelSummary s = summarize(model.graph, session.ops());
     std::cout << graph << ": ok: " << model.graph.nodes.size() << " nodes, "
               << group_thousands(s.total_params) << " parameters"
-              << (model.training ? ", training section valid" : ", no training section")
-              << "\n";
+              << (model.training ? ", training section valid" : ", no training section") << "\n";
     return 0;
 }
 
 int dot(const Args& args) {
     Common common;
+    StageOptions stage;
     std::string graph, output;
-    common.options.add_options()("output,o", po::value(&output), "write to FILE, not stdout");
-    if (!parse(args, "opgraph dot GRAPH [-o FILE] [--plugin-path DIR]", common.options,
+    common.options.add_options()(
+        "output,o", po::value(&output),
+        "write to FILE, not stdout: .dot/.gv as text, .svg/.png/.pdf rendered by Graphviz");
+    stage.add(common.options);
+    if (!parse(args, "opgraph dot GRAPH [--stage S] [-o FILE] [--plugin-path DIR]", common.options,
                {{"graph", &graph}}))
         return 0;
+    if (stage.listed()) return 0;
     Session session = common.session();
-    const std::string text = to_dot(load_model_file(graph, session.ops()).graph);
-    if (output.empty()) {
+    const ModelFile model = load_model_file(graph, session.ops());
+    const std::string text = to_dot(graph_at_stage(model, stage.stage, session.ops()));
+    if (output.empty())
         std::cout << text;
-    } else {
-        std::ofstream out(output);
-        if (!(out << text)) throw Error(ExitCode::usage, output + ": cannot write the file");
-    }
+    else
+        write_dot(text, output);
     return 0;
 }
 
@@ -173,8 +206,8 @@ int train(const Args& args) {
     options.data_root = data_root(data_dir);
     options.out = &std::cout;
     options.interactive = is_terminal(std::cout);
-    options.checkpoint_dir =
-        checkpoint_dir.empty() ? default_checkpoint_dir(graph) : std::filesystem::path(checkpoint_dir);
+    options.checkpoint_dir = checkpoint_dir.empty() ? default_checkpoint_dir(graph)
+                                                    : std::filesystem::path(checkpoint_dir);
     Session session = common.session();
     const ModelFile model = load_model_file(graph, session.ops());
     Trainer trainer(model, session.ops(), options);
@@ -199,13 +232,14 @@ int eval(const Args& args) {
                     "eval needs the training section's dataset and loss");
         missing.throw_if_any();
     }
-    const Dataset test = load_dataset(model.training->dataset, Split::test, data_root(run.data_dir));
+    const Dataset test =
+        load_dataset(model.training->dataset, Split::test, data_root(run.data_dir));
     Evaluator evaluator(model.graph, model.training->loss, session.ops(), run.batch_for(model),
                         run.threads);
     evaluator.load_weights(run.weights);
     const Metrics m = evaluator.evaluate(test);
-    std::cout << m.samples << "/" << m.samples << " - loss: " << m.loss
-              << " - acc: " << m.accuracy << "\n";
+    std::cout << m.samples << "/" << m.samples << " - loss: " << m.loss << " - acc: " << m.accuracy
+              << "\n";
     return 0;
 }
 
@@ -217,8 +251,8 @@ int predict(const Args& args) {
     common.options.add_options()("input", po::value(&input)->required(),
                                  "IDX file of uint8 images (count, height, width)")(
         "output,o", po::value(&output), "CSV file to write (default: standard output)");
-    if (!parse(args, "opgraph predict GRAPH --weights FILE --input IDX [-o FILE]",
-               common.options, {{"graph", &graph}}))
+    if (!parse(args, "opgraph predict GRAPH --weights FILE --input IDX [-o FILE]", common.options,
+               {{"graph", &graph}}))
         return 0;
     Session session = common.session();
     const ModelFile model = load_model_file(graph, session.ops());
@@ -246,9 +280,21 @@ int predict(const Args& args) {
 int ops(const Args& args) {
     Common common;
     std::string op;
-    common.options.add_options()("op", po::value(&op), "show only this operator");
-    if (!parse(args, "opgraph ops [--op NAME] [--plugin-path DIR]", common.options, {}))
+    std::string kind = "op";
+    common.options.add_options()("op", po::value(&op), "show only this operator (or item type)")(
+        "kind", po::value(&kind)->default_value(kind),
+        "what to list: op, optimizer, schedule or callback (the training section's item types)");
+    if (!parse(args, "opgraph ops [--kind KIND] [--op NAME] [--plugin-path DIR]", common.options,
+               {}))
         return 0;
+    if (kind != "op") {
+        try {
+            std::cout << format_item_listing(TrainingItems{}, kind, op);
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+        return 0;
+    }
     Session session = common.session();
     for (const LoadedPlugin& p : session.plugins())
         std::cout << "plugin '" << p.name << "' " << p.version << " from " << p.file.string()
@@ -267,13 +313,14 @@ int gradcheck(const Args& args) {
     std::string op;
     std::vector<std::string> plugins;
     GradCheckOptions options;
-    common.options.add_options()("op", po::value(&op), "check only this op (default: every op "
-                                                       "with a gradient rule)")(
+    common.options.add_options()("op", po::value(&op),
+                                 "check only this op (default: every op "
+                                 "with a gradient rule)")(
         "plugin", po::value(&plugins)->composing(), "load this plugin file too (repeatable)")(
         "epsilon", po::value(&options.epsilon)->default_value(options.epsilon),
-        "finite-difference step")(
-        "tolerance", po::value(&options.tolerance)->default_value(options.tolerance),
-        "largest relative error accepted, unless a case sets its own")(
+        "finite-difference step")("tolerance",
+                                  po::value(&options.tolerance)->default_value(options.tolerance),
+                                  "largest relative error accepted, unless a case sets its own")(
         "seed", po::value(&options.seed)->default_value(options.seed), "random inputs' seed");
     if (!parse(args, "opgraph gradcheck [--op NAME] [--plugin FILE] [--plugin-path DIR]",
                common.options, {}))
@@ -310,9 +357,11 @@ const std::vector<Command>& commands() {
          summary},
         {"check", "validate a graph file and print every error found", check},
         {"dot", "write a graph as Graphviz", dot},
-        {"ops", "list the operators, their plugin, attributes and defaults", ops},
-        {"gradcheck", "check ops' gradient rules against central finite differences",
-         gradcheck},
+        {"ops",
+         "list the operators (or --kind optimizer|schedule|callback), their attributes and "
+         "defaults",
+         ops},
+        {"gradcheck", "check ops' gradient rules against central finite differences", gradcheck},
         {"train", "train a graph as its training section says (Keras-style output)", train},
         {"eval", "evaluate a graph with given weights on its test set: loss and accuracy", eval},
         {"predict", "write class probabilities for an IDX file of images", predict},

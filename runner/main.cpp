@@ -3,8 +3,8 @@
 
 #include "commands.hpp"
 #include "opgraph/build_info.hpp"
-#include "opgraph/diagnostic.hpp"
-#include "opgraph/error.hpp"
+#include "opgraph/core/diagnostic.hpp"
+#include "opgraph/core/error.hpp"
 
 namespace {
 
@@ -23,6 +23,7 @@ void print_help(std::ostream& out) {
            "  5 invalid or unwritable checkpoint\n"
            "  6 plugin refused\n"
            "  7 numerical failure (NaN or Inf)\n"
+           "  8 out of memory (the program's memory plan does not fit, or allocating it failed)\n"
            "  130 / 143 interrupted (SIGINT / SIGTERM) after a clean checkpoint\n"
            "\nenvironment:\n"
            "  OPGRAPH_PLUGIN_PATH   extra plugin directories, ':'-separated\n";
@@ -54,8 +55,8 @@ int main(int argc, char** argv) {
         return run(argc, argv);
     } catch (const opgraph::GraphError& e) {
         std::cerr << e.what() << "\n"
-                  << e.diagnostics().size()
-                  << (e.diagnostics().size() == 1 ? " error" : " errors") << "\n";
+                  << e.diagnostics().size() << (e.diagnostics().size() == 1 ? " error" : " errors")
+                  << "\n";
         return static_cast<int>(e.exit_code());
     } catch (const opgraph::Error& e) {
         std::cerr << "opgraph: error: " << e.what() << "\n";

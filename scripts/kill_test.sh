@@ -9,7 +9,7 @@
 #
 # Environment: OPGRAPH_BIN (default build/bin/opgraph, built already: this script builds
 # nothing), OPGRAPH_VERIFY (default verify_checkpoint beside OPGRAPH_BIN, from
-# tests/tools/), OPGRAPH_DATA_DIR (default data/), KILL_TEST_DIR (default a new temporary
+# tests/helpers/), OPGRAPH_DATA_DIR (default data/), KILL_TEST_DIR (default a new temporary
 # directory, removed on success).
 #
 # Most kills land a random 0-40 ms after the run wrote a checkpoint (so some land inside the

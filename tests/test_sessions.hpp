@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "opgraph/session.hpp"
+#include "opgraph/op/session.hpp"
 
 namespace opgraph::testing {
 

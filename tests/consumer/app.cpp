@@ -1,7 +1,6 @@
 // Loads the installed core plugin plus the one given on the command line, prints the op count.
-#include <opgraph/session.hpp>
-
 #include <iostream>
+#include <opgraph/op/session.hpp>
 
 int main(int argc, char** argv) {
     opgraph::SessionOptions options;

@@ -1,5 +1,5 @@
 // An out-of-tree op: multiplies its input by a constant attribute.
-#include <opgraph/op_def.hpp>
+#include <opgraph/op/op_def.hpp>
 
 opgraph::OpDef consumer_scale_op() {
     opgraph::OpDef def;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "op_test_util.hpp"
-#include "opgraph/memory_layout.hpp"
+#include "opgraph/op/memory_layout.hpp"
 
 namespace {
 
@@ -31,7 +31,7 @@ struct Results {
 };
 
 class KernelHarness {
-  public:
+public:
     dnnl::memory make(const dnnl::memory::desc& desc, const Shape& shape,
                       const std::vector<float>& plain) {
         dnnl::memory memory(desc, engine_);
@@ -60,9 +60,7 @@ class KernelHarness {
         node.name = "n";
         node.op = op;
         node.inputs = {"x"};
-        for (const opgraph::AttrSpec& spec : def.attrs)
-            if (spec.default_value) node.attrs.set(spec.name, *spec.default_value);
-        for (const auto& [name, value] : attrs.all()) node.attrs.set(name, value);
+        node.attrs = opgraph::with_defaults(def.attrs, attrs);
         const std::vector<Shape> in_shapes = {shape};
         const opgraph::OpContext op_ctx(node.name, node.attrs, in_shapes);
         const std::vector<Shape> out_shapes = def.infer_shapes(op_ctx);
@@ -80,8 +78,9 @@ class KernelHarness {
                 param_shapes.push_back(p.shape);
             }
         }
-        opgraph::KernelContext ctx{node,         engine_,    true,    in_shapes, {x.get_desc()},
-                                   param_shapes, out_shapes, nullptr, &step_,    kSeed, {}};
+        opgraph::KernelContext ctx{node,           engine_,      true,       in_shapes,
+                                   {x.get_desc()}, param_shapes, out_shapes, nullptr,
+                                   &step_,         kSeed,        {}};
         forward_ = def.kernel(ctx);
         std::vector<dnnl::memory> outputs;
         for (const auto& desc : forward_->output_descs()) outputs.emplace_back(desc, engine_);
@@ -116,8 +115,8 @@ class KernelHarness {
         }
         const opgraph::OpContext bop_ctx(bnode.name, bnode.attrs, bshapes);
         const std::vector<Shape> bout_shapes = bdef.infer_shapes(bop_ctx);
-        opgraph::KernelContext bctx{bnode, engine_,     true,           bshapes, bdescs,
-                                    {},    bout_shapes, forward_.get(), &step_,  kSeed, {}};
+        opgraph::KernelContext bctx{bnode,       engine_,        true,   bshapes, bdescs, {},
+                                    bout_shapes, forward_.get(), &step_, kSeed,   {}};
         backward_ = bdef.kernel(bctx);
         std::vector<dnnl::memory> boutputs;
         for (const auto& desc : backward_->output_descs()) boutputs.emplace_back(desc, engine_);
@@ -129,7 +128,7 @@ class KernelHarness {
         return results;
     }
 
-  private:
+private:
     static dnnl::memory::desc desc_of(const Shape& shape, Tag tag) {
         return {opgraph::logical_dims(shape), dnnl::memory::data_type::f32, tag};
     }

@@ -1,12 +1,13 @@
-// dropout value tests: identity with rate 0 and in inference; in training the kept fraction
-// follows 1 - rate, kept values are scaled by 1 / (1 - rate), and the mask is a function of
-// (seed, step): the same for the same pair, another for another step.
+// dropout value tests: identity with rate 0, dropped by the inference pipeline; in training the
+// kept fraction follows 1 - rate, kept values are scaled by 1 / (1 - rate), and the mask is a
+// function of (seed, step): the same for the same pair, another for another step.
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "op_test_util.hpp"
+#include "opgraph/passes/pipeline.hpp"
 
 namespace {
 
@@ -21,10 +22,8 @@ opgraph::AttrMap dropout_attrs(double rate, std::int64_t seed = -1) {
     return attrs;
 }
 
-// A program x -> dropout -> n (training by default, to run at several steps).
-std::unique_ptr<opgraph::Program> dropout_program(const opgraph::Shape& shape,
-                                                  const opgraph::AttrMap& attrs,
-                                                  bool training = true) {
+// The graph x -> dropout -> n, checked.
+opgraph::Graph dropout_graph(const opgraph::Shape& shape, const opgraph::AttrMap& attrs) {
     const opgraph::OpRegistry& ops = core_session().ops();
     opgraph::Graph g;
     g.name = "dropout";
@@ -40,12 +39,19 @@ std::unique_ptr<opgraph::Program> dropout_program(const opgraph::Shape& shape,
     g.outputs = {"n"};
     g.output_where = {{}};
     opgraph::Diagnostics diagnostics;
-    g = opgraph::infer_shapes(opgraph::validate_structure(g, ops, diagnostics), ops, diagnostics);
+    g = opgraph::check_graph(g, ops, diagnostics);
     diagnostics.throw_if_any();
+    return g;
+}
+
+// A training program of dropout_graph (to run at several steps).
+std::unique_ptr<opgraph::Program> dropout_program(const opgraph::Shape& shape,
+                                                  const opgraph::AttrMap& attrs) {
     opgraph::ProgramOptions options;
-    options.training = training;
+    options.training = true;
     options.batch_size = shape[0];
-    return std::make_unique<opgraph::Program>(g, ops, options);
+    return std::make_unique<opgraph::Program>(dropout_graph(shape, attrs), core_session().ops(),
+                                              options);
 }
 
 std::vector<float> iota_values(std::size_t n) {
@@ -60,16 +66,28 @@ TEST(Dropout, RateZeroInTrainingIsTheIdentity) {
     expect_near(run.outputs[0], src, 0.f);
 }
 
-TEST(Dropout, InferenceIsTheIdentity) {
-    const std::vector<float> src = {1, -2, 3, -4, 5, -6, 7, -8};
-    const auto run = run_op("dropout", {{{1, 2, 2, 2}, src}}, dropout_attrs(0.5), {}, false);
-    expect_near(run.outputs[0], src, 0.f);
+TEST(Dropout, TheInferencePipelineDropsIt) {
+    const opgraph::OpRegistry& ops = core_session().ops();
+    const opgraph::Graph g = opgraph::inference_pipeline().run(
+        dropout_graph({2, 3}, dropout_attrs(0.5)), opgraph::PassContext{ops, {}, {}});
+    EXPECT_TRUE(g.nodes.empty());
+    EXPECT_EQ(g.outputs, std::vector<std::string>{"x"});
+    opgraph::ProgramOptions options;
+    options.batch_size = 2;
+    opgraph::Program program(g, ops, options);
+    EXPECT_TRUE(program.profile().empty());  // no kernel runs
 }
 
-TEST(Dropout, InferenceRunsNoKernelAndAliasesItsInput) {
-    auto program = dropout_program({2, 3}, dropout_attrs(0.5), false);
-    EXPECT_TRUE(program->profile().empty());
-    EXPECT_EQ(program->memory("n").get_data_handle(), program->memory("x").get_data_handle());
+TEST(Dropout, AnInferenceProgramRefusesItUnlessDropped) {
+    opgraph::ProgramOptions options;
+    options.batch_size = 2;
+    try {
+        opgraph::Program program(dropout_graph({2, 3}, dropout_attrs(0.5)), core_session().ops(),
+                                 options);
+        FAIL() << "compiled dropout for inference";
+    } catch (const opgraph::GraphError& e) {
+        EXPECT_NE(std::string(e.what()).find("drop_identities"), std::string::npos) << e.what();
+    }
 }
 
 TEST(Dropout, KeepsAboutOneMinusRateAndScalesKeptValues) {

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "op_test_util.hpp"
-#include "opgraph/memory_layout.hpp"
-#include "opgraph/op_def.hpp"
+#include "opgraph/op/memory_layout.hpp"
+#include "opgraph/op/op_def.hpp"
 
 namespace opgraph::testing {
 
@@ -30,9 +30,7 @@ inline KernelRun run_kernel_in_layouts(const std::string& op,
     Node node;
     node.name = "n";
     node.op = op;
-    for (const AttrSpec& spec : def->attrs)
-        if (spec.default_value) node.attrs.set(spec.name, *spec.default_value);
-    for (const auto& [name, value] : attrs.all()) node.attrs.set(name, value);
+    node.attrs = with_defaults(def->attrs, attrs);
     std::vector<Shape> shapes;
     for (const TensorValue& input : inputs) shapes.push_back(input.shape);
     node.output_shapes = def->infer_shapes(OpContext(node.name, node.attrs, shapes));
@@ -41,7 +39,7 @@ inline KernelRun run_kernel_in_layouts(const std::string& op,
     dnnl::stream stream(engine);
     const std::uint64_t step = 0;
     KernelContext ctx{node,    engine, training, shapes, {}, {}, node.output_shapes,
-                      nullptr, &step,  0, {}};
+                      nullptr, &step,  0,        {}};
     std::vector<dnnl::memory> input_memories;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const auto tag = i < tags.size() ? tags[i] : dnnl::memory::format_tag::undef;

@@ -7,17 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "opgraph/diagnostic.hpp"
-#include "opgraph/passes.hpp"
-#include "opgraph/program.hpp"
-#include "opgraph/session.hpp"
+#include "opgraph/core/diagnostic.hpp"
+#include "opgraph/op/session.hpp"
+#include "opgraph/passes/pipeline.hpp"
+#include "opgraph/runtime/program.hpp"
 #include "test_sessions.hpp"
 
 namespace opgraph::testing {
 
-
 struct TensorValue {
-    Shape shape;  // concrete, IR order (batch, height, width, channels)
+    Shape shape;              // concrete, IR order (batch, height, width, channels)
     std::vector<float> data;  // row-major in that order
 };
 
@@ -46,14 +45,12 @@ inline OpRun run_op(const std::string& op, const std::vector<TensorValue>& input
         node.inputs.push_back("x" + std::to_string(i));
         node.input_where.push_back({});
     }
-    for (const AttrSpec& spec : def->attrs)
-        if (spec.default_value) node.attrs.set(spec.name, *spec.default_value);
-    for (const auto& [name, value] : attrs.all()) node.attrs.set(name, value);
+    node.attrs = with_defaults(def->attrs, attrs);
     g.nodes = {node};
     g.outputs = {"n"};
     g.output_where = {{}};
     Diagnostics diagnostics;
-    g = infer_shapes(validate_structure(g, ops, diagnostics), ops, diagnostics);
+    g = check_graph(g, ops, diagnostics);
     diagnostics.throw_if_any();
     ProgramOptions options;
     options.training = training;
@@ -65,7 +62,7 @@ inline OpRun run_op(const std::string& op, const std::vector<TensorValue>& input
     program.run();
     OpRun run;
     for (std::size_t i = 0; i < g.nodes[0].output_shapes.size(); ++i) {
-        const std::string name = i == 0 ? "n" : "n:" + std::to_string(i);
+        const std::string name = value_name("n", i);
         run.outputs.push_back(program.read(name));
         run.output_shapes.push_back(program.shape(name));
     }

@@ -1,5 +1,5 @@
 // A plugin that registers an op the core plugin already has.
-#include <opgraph/plugin.hpp>
+#include <opgraph/op/plugin.hpp>
 
 namespace {
 void register_ops(opgraph::OpRegistry& registry) {

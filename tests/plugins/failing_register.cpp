@@ -1,7 +1,6 @@
 // A plugin whose registration throws after adding one op: the loader must report the message
 // and leave the registry without that op.
-#include <opgraph/plugin.hpp>
-
+#include <opgraph/op/plugin.hpp>
 #include <stdexcept>
 
 namespace {

@@ -1,5 +1,5 @@
 // test_identity: dst = src (loader and executor test fixture).
-#include <opgraph/gradient.hpp>
+#include <opgraph/op/gradient.hpp>
 
 #include "test_kernel_util.hpp"
 

@@ -2,10 +2,9 @@
 // runs first (to wait, count or fail on purpose).
 #pragma once
 
-#include <opgraph/kernel.hpp>
-#include <opgraph/op_def.hpp>
-
 #include <functional>
+#include <opgraph/op/kernel.hpp>
+#include <opgraph/op/op_def.hpp>
 
 class CopyKernel : public opgraph::Kernel {
 public:

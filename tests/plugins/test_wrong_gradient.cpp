@@ -1,7 +1,7 @@
 // test_wrong_gradient: dst = src, with a gradient rule that is wrong on purpose (diff_src =
 // diff_dst + 1), to show that the shared gradient check catches a bad rule. test_identity
 // carries the right rule for contrast.
-#include <opgraph/gradient.hpp>
+#include <opgraph/op/gradient.hpp>
 
 #include "test_kernel_util.hpp"
 
@@ -39,7 +39,8 @@ opgraph::OpDef test_wrong_gradient_op() {
     };
     def.gradcheck = {{"vector", {{2, 3}}, {}, {}}};
     opgraph::OpDef backward = copy_like_op("test_wrong_gradient_backward", "diff_dst + 1");
-    backward.attrs = {opgraph::AttrSpec::required(opgraph::kForwardAttr, opgraph::AttrType::string)};
+    backward.attrs = {
+        opgraph::AttrSpec::required(opgraph::kForwardAttr, opgraph::AttrType::string)};
     backward.kernel = [](const opgraph::KernelContext& ctx) -> std::unique_ptr<opgraph::Kernel> {
         return std::make_unique<PlusOneKernel>(ctx);
     };

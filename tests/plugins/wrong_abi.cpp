@@ -1,5 +1,5 @@
 // A plugin built for a future ABI version: must be refused before anything else is read.
-#include <opgraph/plugin_abi.h>
+#include <opgraph/op/plugin_abi.h>
 
 namespace {
 constexpr unsigned kFutureAbi = 999;
@@ -7,6 +7,7 @@ int never_called(void*, char*, size_t) { return 0; }
 const opgraph_plugin_info kInfo = {kFutureAbi, "future", "9.9", "9.9.9", "?", "?", never_called};
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const opgraph_plugin_info* opgraph_plugin_entry() {
+extern "C" __attribute__((visibility("default"))) const opgraph_plugin_info*
+opgraph_plugin_entry() {
     return &kInfo;
 }

@@ -1,0 +1,78 @@
+// The graph IR: named nodes, each an op applied to values, with typed attributes and the
+// source position of everything the user wrote. A Graph is a value: passes take one and
+// return a new one.
+//
+// A value is referred to by name: a graph input ("image"), a node's first output ("conv1")
+// or another of its outputs ("split:1").
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "opgraph/core/attribute.hpp"
+#include "opgraph/core/shape.hpp"
+#include "opgraph/core/source_location.hpp"
+
+namespace opgraph {
+
+struct GraphInput {
+    std::string name;
+    Shape shape;  // batch dimension first, kDynamicDim
+    SourceLocation where;
+};
+
+// Where a node folded into another one applies its map: to that node's data input 0 (before
+// it), or to its output (after it).
+enum class AffineSide { input, output };
+
+struct FoldedNode;
+
+struct Node {
+    std::string name;
+    std::string op;
+    std::vector<std::string> inputs;  // value references
+    AttrMap attrs;                    // every schema attribute, defaults filled
+    SourceLocation where;             // the node's mapping in the file
+    std::vector<SourceLocation> input_where;
+    std::map<std::string, SourceLocation> attr_where;  // attributes the user wrote
+    std::vector<Shape> output_shapes;                  // filled by infer_shapes()
+    // Inference graphs only (the fold_affine pass): per-channel affine nodes (batch norm)
+    // whose maps this node's kernel applies, the input side first, at most one per side.
+    // They keep their names, attributes and parameters ("bn/gamma").
+    std::vector<FoldedNode> folded;
+
+    // Where attribute `name` was written, or the node itself when it was defaulted.
+    const SourceLocation& location_of(const std::string& attribute) const;
+};
+
+struct FoldedNode {
+    Node node;
+    AffineSide side = AffineSide::output;
+};
+
+struct Graph {
+    std::string name;
+    std::string file;
+    std::vector<GraphInput> inputs;
+    std::vector<Node> nodes;  // topological order once validated
+    std::vector<std::string> outputs;
+    std::vector<SourceLocation> output_where;
+
+    const Node* find_node(const std::string& name) const;
+    const GraphInput* find_input(const std::string& name) const;
+};
+
+// The name of output `output` of node `node`: "conv1" for output 0, "split:1" otherwise.
+std::string value_name(const std::string& node, std::size_t output);
+
+// A value reference split into node (or input) name and output index: "a:1" -> {"a", 1}.
+struct ValueRef {
+    std::string name;
+    int output = 0;
+};
+// Returns false when `text` is not of the form name or name:index.
+bool parse_value_ref(const std::string& text, ValueRef& out);
+
+}  // namespace opgraph

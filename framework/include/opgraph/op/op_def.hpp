@@ -1,0 +1,127 @@
+// What an operator declares about itself: its inputs, its attribute schema, its shape
+// function, the parameters it owns, its cost, its kernel and its gradient rule. One OpDef
+// per op, written in the op's own file in a plugin (with its backward ops as companions)
+// and handed to an OpRegistry.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "opgraph/core/attribute.hpp"
+#include "opgraph/core/shape.hpp"
+#include "opgraph/op/gradient.hpp"
+#include "opgraph/op/kernel.hpp"
+
+namespace opgraph {
+
+// Thrown by an op's shape function when the node cannot be built (bad input shapes, an
+// attribute that does not fit them). `attribute` is empty when the problem is the inputs.
+// The shape-inference pass turns it into a Diagnostic at the node's (or attribute's) line.
+class OpError : public std::runtime_error {
+public:
+    OpError(std::string attribute, const std::string& message)
+        : std::runtime_error(message), attribute_(std::move(attribute)) {}
+    const std::string& attribute() const { return attribute_; }
+
+private:
+    std::string attribute_;
+};
+
+// What a shape / parameter / cost function sees of one node.
+class OpContext {
+public:
+    OpContext(const std::string& node, const AttrMap& attrs, const std::vector<Shape>& inputs)
+        : node_(node), attrs_(attrs), inputs_(inputs) {}
+    const std::string& node() const { return node_; }
+    const AttrMap& attrs() const { return attrs_; }
+    const std::vector<Shape>& inputs() const { return inputs_; }
+    const Shape& input(std::size_t i) const { return inputs_.at(i); }
+    // Throws OpError.
+    [[noreturn]] void fail(const std::string& attribute, const std::string& message) const {
+        throw OpError(attribute, message);
+    }
+
+private:
+    const std::string& node_;
+    const AttrMap& attrs_;
+    const std::vector<Shape>& inputs_;
+};
+
+// A tensor an op owns (weights, biases, batch-norm statistics). Shapes have no batch dim.
+struct ParamSpec {
+    std::string name;  // kernel, bias, gamma, beta, moving_mean, moving_variance
+    Shape shape;
+    bool trainable = true;
+    std::string initializer;  // glorot_uniform, he_normal, zeros, ones, ...
+};
+
+// How a gradient check draws one input's values.
+enum class GradCheckInput {
+    uniform,         // U(-1, 1)
+    away_from_zero,  // |x| in [0.2, 1], random sign: kinks at 0 (relu) stay out of reach
+    distinct,        // a shuffled grid with gaps: no near-ties for max-pool
+    positive,        // U(0.2, 1)
+    probabilities,   // positive rows summing to 1 over the last axis
+    one_hot,         // one 1 per row (last axis)
+    class_indices,   // integer classes < the last dim of input 0, as floats; not checked
+};
+
+// One configuration an op's gradient is checked in (shapes and attributes). Every op with a
+// gradient rule lists a few in its own file; the conformance suite and `opgraph gradcheck`
+// run them all.
+struct GradCheckCase {
+    std::string label;
+    std::vector<Shape> inputs;          // concrete shapes, batch first
+    AttrMap attrs;                      // on top of the schema's defaults
+    std::vector<GradCheckInput> kinds;  // per input; missing entries are uniform
+    double tolerance = 0;               // 0: the checker's default
+};
+
+struct OpDef {
+    std::string name;
+    std::string doc;       // one line for `opgraph ops`
+    std::string category;  // layer, activation, structure, loss
+    // Input names in order. With variadic_min > 0 the op takes variadic_min or more inputs,
+    // all of kind inputs[0] (add, concat).
+    std::vector<std::string> inputs{"src"};
+    std::size_t variadic_min = 0;
+    Schema attrs;
+
+    // Output shapes, one per output (batch dimension included, kDynamicDim passes through).
+    // Called with every attribute present (defaults filled) and one shape per input.
+    // Throws OpError when the inputs do not fit.
+    std::function<std::vector<Shape>(const OpContext&)> infer_shapes;
+    // Parameters the node owns; empty function: none.
+    std::function<std::vector<ParamSpec>(const OpContext&)> params;
+    // Forward multiply-adds per sample, given the output shapes; empty function: 0.
+    std::function<std::int64_t(const OpContext&, const std::vector<Shape>&)> macs;
+
+    // True when the op is the identity in inference (dropout): the drop_identities pass
+    // removes its nodes from inference graphs (opgraph/passes/inference_identities.hpp).
+    bool inference_identity = false;
+    // Set when the op is a per-channel affine map in inference (batch norm). The fold_affine
+    // pass moves such a node into the node producing its input or the one reading its output
+    // when that node's op absorbs it (absorbs_affine) and nothing else reads the values in
+    // between (opgraph/passes/affine_folding.hpp); it then runs no kernel of its own.
+    ChannelAffineFn inference_affine;
+    // Whether a node of this op, with these attributes, can apply a per-channel affine map to
+    // its data input 0 or its output inside its own kernel (KernelContext::absorbed), with
+    // the same result up to rounding. Empty function: never.
+    std::function<bool(const AttrMap&, AffineSide)> absorbs_affine;
+    // Compiles the node for a concrete batch; empty function: the op cannot run (yet).
+    std::function<std::unique_ptr<Kernel>(const KernelContext&)> kernel;
+    // Emits the backward nodes; empty function: the op has no gradient, and asking for one
+    // is an error naming the node.
+    std::function<void(GradientBuilder&)> gradient;
+    // Configurations the shared finite-difference check runs (ops with a gradient).
+    std::vector<GradCheckCase> gradcheck;
+    // Ops declared in the same file and registered with this one (its backward ops).
+    std::vector<OpDef> companions;
+
+    std::string plugin;  // set by the registry: the plugin that registered the op
+};
+
+}  // namespace opgraph

@@ -1,0 +1,65 @@
+// Named graph rewrites (passes) and the pipelines that chain them. Every rewrite between the
+// loaded graph and what a Program compiles is a Pass of one of the pipelines declared here,
+// so that `opgraph dot --stage S` can show the graph after any of them.
+#pragma once
+
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "opgraph/core/diagnostic.hpp"
+#include "opgraph/ir/graph.hpp"
+#include "opgraph/op/op_registry.hpp"
+
+namespace opgraph {
+
+// What a pass may read besides the graph.
+struct PassContext {
+    const OpRegistry& ops;
+    std::string loss_op;                  // "loss": the training section's loss op
+    std::set<std::string> frozen_params;  // "backward": parameters given no gradient
+};
+
+// One rewrite: a pure function of the graph. Throws GraphError naming the node on a graph it
+// cannot rewrite; returns a graph in topological order with shapes inferred.
+struct Pass {
+    std::string name;     // the stage name, e.g. "fold_affine"
+    std::string summary;  // one line for `opgraph dot --list-stages`
+    std::function<Graph(const Graph&, const PassContext&)> run;
+};
+
+// An ordered list of passes under a name ("train", "eval", "inference").
+class Pipeline {
+public:
+    Pipeline(std::string name, std::string summary, std::vector<Pass> passes);
+    const std::string& name() const { return name_; }
+    const std::string& summary() const { return summary_; }
+    const std::vector<Pass>& passes() const { return passes_; }
+    bool has_pass(const std::string& pass) const;
+    // Runs the passes in order, stopping after the one named `last` (all of them when
+    // empty). Throws std::invalid_argument when `last` is not a pass of this pipeline.
+    Graph run(const Graph& graph, const PassContext& context, const std::string& last = {}) const;
+
+private:
+    std::string name_;
+    std::string summary_;
+    std::vector<Pass> passes_;
+};
+
+// The check every built or rewritten graph goes through: validate_structure, then
+// infer_shapes. Adds each problem to `diagnostics`; the graph it returns is topologically
+// ordered with shapes inferred where they could be.
+Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagnostics);
+
+// The pipelines, defined once (pipelines.cpp) and used by every caller:
+//   train:     loss, backward                        (TrainingStep, bench --mode train)
+//   eval:      loss, drop_identities, fold_affine    (Evaluator with a loss)
+//   inference: drop_identities, fold_affine          (predict, bench --mode infer)
+const Pipeline& train_pipeline();
+const Pipeline& eval_pipeline();
+const Pipeline& inference_pipeline();
+// All three: train, inference, eval.
+std::vector<const Pipeline*> pipelines();
+
+}  // namespace opgraph

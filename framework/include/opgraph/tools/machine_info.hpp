@@ -1,0 +1,29 @@
+// Probes of the machine and the libraries a benchmark runs on, for its report: the CPU, the
+// oneDNN build and ISA, the process's peak memory, and a measured FP32 peak (dnnl_sgemm).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace opgraph {
+
+// The "model name" of the first CPU in /proc/cpuinfo; "unknown" when there is none.
+std::string cpu_model();
+
+// The version of the oneDNN library loaded, "major.minor.patch" (e.g. "2.6.3").
+std::string onednn_version();
+
+// The CPU ISA oneDNN dispatches to (dnnl::get_effective_cpu_isa), e.g. "avx512_core"; "any"
+// for an ISA without a name here.
+std::string onednn_isa();
+
+// The peak resident set of the whole process so far (getrusage), in bytes; 0 when it cannot
+// be read.
+std::int64_t max_rss_bytes();
+
+// The best FP32 rate of dnnl_sgemm (m = n = k = `size`) on `threads` OpenMP threads over
+// about `seconds` of repeats (3 at least, after one untimed warm-up), in GFLOP/s. The OpenMP
+// thread count is restored on return.
+double measure_sgemm_gflops(int threads, std::int64_t size = 1024, double seconds = 0.25);
+
+}  // namespace opgraph

@@ -1,0 +1,58 @@
+// Evaluating a model on a data set (loss and accuracy, as Keras's evaluate) and predicting
+// class probabilities, in inference mode, batch by batch.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "opgraph/io/dataset.hpp"
+#include "opgraph/passes/loss_graph.hpp"
+#include "opgraph/runtime/program.hpp"
+
+namespace opgraph {
+
+struct Metrics {
+    double loss = 0;      // mean over the samples
+    double accuracy = 0;  // argmax of the prediction equals the label
+    std::int64_t samples = 0;
+};
+
+class Evaluator {
+public:
+    // Compiles `graph` + `loss_op` through the eval pipeline for inference at `batch_size`;
+    // a smaller last batch gets a program of its own. Every program binds to `parameters`
+    // (a TrainingStep's, to validate what it trains without copying) or, when null, to a
+    // store of the Evaluator's own. With no loss op, evaluate() reports a loss of 0 and
+    // predict() works as usual. Throws GraphError, MemoryError.
+    Evaluator(const Graph& graph, const std::string& loss_op, const OpRegistry& ops,
+              std::int64_t batch_size, const ThreadConfig& threads,
+              ParameterStore* parameters = nullptr);
+    ~Evaluator();
+
+    // Loads weights into the parameters (throws CheckpointError).
+    void load_weights(const std::filesystem::path& file);
+
+    Metrics evaluate(const Dataset& data);
+    // Class probabilities (the model's first output), one row per sample.
+    std::vector<std::vector<float>> predict(const Dataset& data);
+
+    Program& program() { return *main_; }
+
+private:
+    Program& program_for(std::int64_t batch);
+
+    LossGraph graph_;
+    const OpRegistry& ops_;
+    std::int64_t batch_size_;
+    ThreadConfig threads_;
+    ParameterStore own_parameters_;
+    ParameterStore* parameters_;
+    std::unique_ptr<Program> main_;
+    std::map<std::int64_t, std::unique_ptr<Program>> others_;
+};
+
+}  // namespace opgraph

@@ -1,0 +1,43 @@
+#include "opgraph/ir/graph.hpp"
+
+#include <charconv>
+
+namespace opgraph {
+
+const SourceLocation& Node::location_of(const std::string& attribute) const {
+    auto it = attr_where.find(attribute);
+    return it == attr_where.end() ? where : it->second;
+}
+
+const Node* Graph::find_node(const std::string& name) const {
+    for (const Node& n : nodes)
+        if (n.name == name) return &n;
+    return nullptr;
+}
+
+const GraphInput* Graph::find_input(const std::string& name) const {
+    for (const GraphInput& in : inputs)
+        if (in.name == name) return &in;
+    return nullptr;
+}
+
+std::string value_name(const std::string& node, std::size_t output) {
+    return output == 0 ? node : node + ":" + std::to_string(output);
+}
+
+bool parse_value_ref(const std::string& text, ValueRef& out) {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos) {
+        out = {text, 0};
+        return !text.empty();
+    }
+    int index = 0;
+    const char* first = text.data() + colon + 1;
+    const char* last = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(first, last, index);
+    if (colon == 0 || first == last || ec != std::errc{} || ptr != last || index < 0) return false;
+    out = {text.substr(0, colon), index};
+    return true;
+}
+
+}  // namespace opgraph

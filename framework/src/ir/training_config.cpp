@@ -1,0 +1,49 @@
+#include "opgraph/ir/training_config.hpp"
+
+#include <algorithm>
+
+namespace opgraph {
+
+const ItemSpec* find_item_spec(const std::vector<ItemSpec>& specs, const std::string& name) {
+    for (const ItemSpec& spec : specs)
+        if (spec.name == name) return &spec;
+    return nullptr;
+}
+
+std::vector<std::string> item_names(const std::vector<ItemSpec>& specs) {
+    std::vector<std::string> names;
+    for (const ItemSpec& spec : specs) names.push_back(spec.name);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::vector<ItemSpec> dataset_specs() {
+    return {
+        {"fashion_mnist",
+         "Fashion-MNIST: 60,000 training and 10,000 test images of clothes, 28x28x1, 10 classes",
+         {AttrSpec::optional("dir", std::string(),
+                             "folder of the IDX files; default <data root>/fashion-mnist")},
+         {}},
+        {"mnist",
+         "MNIST: 60,000 training and 10,000 test images of digits, 28x28x1, 10 classes",
+         {AttrSpec::optional("dir", std::string(),
+                             "folder of the IDX files; default <data root>/mnist")},
+         {}},
+    };
+}
+
+Schema training_schema() {
+    return {
+        AttrSpec::optional("batch_size", std::int64_t{32}).at_least(1).at_most(1 << 20),
+        AttrSpec::optional("epochs", std::int64_t{1}).at_least(1).at_most(1000000),
+        AttrSpec::optional("seed", std::int64_t{0}).at_least(0),
+        AttrSpec::optional("shuffle", true),
+        AttrSpec::optional("validation", std::string("test"),
+                           "data evaluated after each epoch: the dataset's test split or none")
+            .one_of({"test", "none"}),
+    };
+}
+
+std::vector<std::string> metric_names() { return {"accuracy", "acc"}; }
+
+}  // namespace opgraph

@@ -1,0 +1,58 @@
+#include "opgraph/op/gradient.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace opgraph {
+
+std::string param_value_name(const std::string& node, const std::string& param) {
+    return node + "/" + param;
+}
+
+GradientBuilder::GradientBuilder(const Node& node, std::vector<std::string> diff_dst,
+                                 std::vector<bool> needs_diff_input,
+                                 std::vector<std::string> params)
+    : node_(node),
+      diff_dst_(std::move(diff_dst)),
+      needs_diff_input_(std::move(needs_diff_input)),
+      params_(std::move(params)),
+      diff_inputs_(node.inputs.size()) {}
+
+std::string GradientBuilder::output(std::size_t i) const {
+    return i == 0 ? node_.name : node_.name + ":" + std::to_string(i);
+}
+
+std::string GradientBuilder::param(const std::string& name) const {
+    if (std::find(params_.begin(), params_.end(), name) == params_.end())
+        throw std::invalid_argument("node '" + node_.name + "' has no parameter '" + name + "'");
+    return param_value_name(node_.name, name);
+}
+
+bool GradientBuilder::has_param(const std::string& name) const {
+    return std::find(params_.begin(), params_.end(), name) != params_.end();
+}
+
+std::string GradientBuilder::emit(const std::string& suffix, const std::string& op,
+                                  std::vector<std::string> inputs, const AttrMap& extra) {
+    Node node;
+    node.name = node_.name + "/" + suffix;
+    node.op = op;
+    node.inputs = std::move(inputs);
+    node.input_where.assign(node.inputs.size(), node_.where);
+    node.where = node_.where;
+    node.attrs = node_.attrs;
+    node.attrs.set(kForwardAttr, node_.name);
+    for (const auto& [name, value] : extra.all()) node.attrs.set(name, value);
+    emitted_.push_back(std::move(node));
+    return emitted_.back().name;
+}
+
+void GradientBuilder::set_diff_input(std::size_t i, std::string value) {
+    diff_inputs_.at(i) = std::move(value);
+}
+
+void GradientBuilder::set_diff_param(const std::string& param, std::string value) {
+    diff_params_[this->param(param)] = std::move(value);
+}
+
+}  // namespace opgraph

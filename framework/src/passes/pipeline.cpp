@@ -1,0 +1,94 @@
+#include "opgraph/passes/pipeline.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "opgraph/passes/affine_folding.hpp"
+#include "opgraph/passes/autodiff.hpp"
+#include "opgraph/passes/inference_identities.hpp"
+#include "opgraph/passes/loss_graph.hpp"
+#include "opgraph/passes/passes.hpp"
+
+namespace opgraph {
+
+Pipeline::Pipeline(std::string name, std::string summary, std::vector<Pass> passes)
+    : name_(std::move(name)), summary_(std::move(summary)), passes_(std::move(passes)) {}
+
+bool Pipeline::has_pass(const std::string& pass) const {
+    return std::any_of(passes_.begin(), passes_.end(),
+                       [&pass](const Pass& p) { return p.name == pass; });
+}
+
+Graph Pipeline::run(const Graph& graph, const PassContext& context, const std::string& last) const {
+    if (!last.empty() && !has_pass(last))
+        throw std::invalid_argument("pipeline '" + name_ + "' has no pass '" + last + "'");
+    Graph result = graph;
+    for (const Pass& pass : passes_) {
+        result = pass.run(result, context);
+        if (pass.name == last) break;
+    }
+    return result;
+}
+
+Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagnostics) {
+    return infer_shapes(validate_structure(graph, ops, diagnostics), ops, diagnostics);
+}
+
+namespace {
+
+Pass loss_pass() {
+    return {"loss", "the training section's loss attached to the first output",
+            [](const Graph& graph, const PassContext& context) {
+                if (context.loss_op.empty())
+                    throw std::invalid_argument("the loss pass needs a training section's loss");
+                return with_loss(graph, context.loss_op, context.ops).graph;
+            }};
+}
+
+Pass backward_pass() {
+    return {
+        "backward", "reverse-mode autodiff: the gradient of the loss for every parameter",
+        [](const Graph& graph, const PassContext& context) {
+            return differentiate(graph, LossGraph{}.loss, context.ops, context.frozen_params).graph;
+        }};
+}
+
+Pass drop_identities_pass() {
+    return {"drop_identities", "ops that are the identity in inference (dropout) removed",
+            [](const Graph& graph, const PassContext& context) {
+                return drop_inference_identities(graph, context.ops);
+            }};
+}
+
+Pass fold_affine_pass() {
+    return {"fold_affine", "batch norms folded into the neighbouring convolution",
+            [](const Graph& graph, const PassContext& context) {
+                return fold_affine(graph, context.ops);
+            }};
+}
+
+}  // namespace
+
+const Pipeline& train_pipeline() {
+    static const Pipeline pipeline("train", "the training graph: loss and gradients",
+                                   {loss_pass(), backward_pass()});
+    return pipeline;
+}
+
+const Pipeline& eval_pipeline() {
+    static const Pipeline pipeline("eval", "validation: the loss on the inference graph",
+                                   {loss_pass(), drop_identities_pass(), fold_affine_pass()});
+    return pipeline;
+}
+
+const Pipeline& inference_pipeline() {
+    static const Pipeline pipeline("inference", "what predict and bench --mode infer run",
+                                   {drop_identities_pass(), fold_affine_pass()});
+    return pipeline;
+}
+
+std::vector<const Pipeline*> pipelines() {
+    return {&train_pipeline(), &inference_pipeline(), &eval_pipeline()};
+}
+
+}  // namespace opgraph

@@ -1,0 +1,116 @@
+// Between the memories a Program gives a kernel and the ones its computation wants: an input
+// reordered into the layout a primitive (or a plain loop) reads, an output written in the
+// primitive's layout and reordered into the graph's, a parameter snapshot for training, the
+// same bytes seen through another descriptor, and a descriptor that lets the primitive choose.
+// Each reorder is created in bind() and runs inside execute(); none allocates there.
+#pragma once
+
+#include <cstdint>
+#include <dnnl.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace opgraph::ops {
+
+// An input as a primitive needs it: the producer's memory itself when the layouts agree,
+// otherwise a private buffer refreshed by a reorder at the start of each step (counted:
+// executed()).
+class InputAdapter {
+public:
+    void bind(const dnnl::memory& given, const dnnl::memory::desc& wanted,
+              const dnnl::engine& engine) {
+        given_ = given;
+        if (given.get_desc() == wanted) {
+            memory_ = given;
+            return;
+        }
+        memory_ = dnnl::memory(wanted, engine);
+        reorder_ = dnnl::reorder(given_, memory_);
+    }
+    void prepare(dnnl::stream& stream) {
+        if (!reorder_) return;
+        reorder_.execute(stream, given_, memory_);
+        ++executed_;
+    }
+    const dnnl::memory& memory() const { return memory_; }
+    bool reorders() const { return static_cast<bool>(reorder_); }
+    // Reorders prepare() has executed so far.
+    std::int64_t executed() const { return executed_; }
+
+private:
+    dnnl::memory given_;
+    dnnl::memory memory_;
+    dnnl::reorder reorder_;
+    std::int64_t executed_ = 0;
+};
+
+// An output a primitive writes: the graph's memory itself when the layouts agree, otherwise
+// a private buffer in the primitive's layout copied into the graph's memory by a reorder at
+// the end of each step.
+class OutputAdapter {
+public:
+    void bind(const dnnl::memory& given, const dnnl::memory::desc& produced,
+              const dnnl::engine& engine) {
+        given_ = given;
+        if (given.get_desc() == produced) {
+            memory_ = given;
+            return;
+        }
+        memory_ = dnnl::memory(produced, engine);
+        reorder_ = dnnl::reorder(memory_, given_);
+    }
+    void finish(dnnl::stream& stream) {
+        if (reorder_) reorder_.execute(stream, memory_, given_);
+    }
+    const dnnl::memory& memory() const { return memory_; }
+
+private:
+    dnnl::memory given_;
+    dnnl::memory memory_;
+    dnnl::reorder reorder_;
+};
+
+// A parameter as a training forward primitive reads it: always a private copy (in the
+// primitive's layout), refreshed by a reorder at the start of each step. Backward kernels
+// read that copy, so they see the values the forward step used even when an optimizer has
+// already updated the parameter (updates may overlap the rest of backward), and the backward
+// nodes need not name the parameter as an input.
+class ParamSnapshot {
+public:
+    void bind(const dnnl::memory& given, const dnnl::memory::desc& wanted,
+              const dnnl::engine& engine) {
+        given_ = given;
+        memory_ = dnnl::memory(wanted, engine);
+        reorder_ = dnnl::reorder(given_, memory_);
+    }
+    void prepare(dnnl::stream& stream) {
+        if (reorder_) reorder_.execute(stream, given_, memory_);
+    }
+    const dnnl::memory& memory() const { return memory_; }
+
+private:
+    dnnl::memory given_;
+    dnnl::memory memory_;
+    dnnl::reorder reorder_;
+};
+
+// `memory`'s bytes seen through `desc`: the memory itself when its descriptor already is
+// `desc`, otherwise a new memory over the same data handle (a parameter as oneDNN weights, an
+// (N, ..., F) value as (rows, F), (N, C) row-major as (N, C, 1, 1) nhwc). Throws
+// std::invalid_argument when the two descriptors span different sizes.
+inline dnnl::memory view_as(const dnnl::memory& memory, const dnnl::memory::desc& desc,
+                            const dnnl::engine& engine) {
+    if (memory.get_desc() == desc) return memory;
+    if (memory.get_desc().get_size() != desc.get_size())
+        throw std::invalid_argument("cannot view a memory of " +
+                                    std::to_string(memory.get_desc().get_size()) +
+                                    " bytes as one of " + std::to_string(desc.get_size()));
+    return dnnl::memory(desc, engine, memory.get_data_handle());
+}
+
+// An f32 descriptor with format_tag::any: the primitive picks the layout.
+inline dnnl::memory::desc any_desc(const dnnl::memory::dims& dims) {
+    return {dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any};
+}
+
+}  // namespace opgraph::ops

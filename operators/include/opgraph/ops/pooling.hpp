@@ -1,0 +1,157 @@
+// The pooling family on oneDNN (max_pool2d, avg_pool2d, global_avg_pool): a window in
+// oneDNN's terms, a forward kernel on pooling_forward that keeps the input's layout (blocked
+// layouts flow through) and, for max pooling in training, owns the workspace backward needs; a
+// backward kernel on pooling_backward with the forward primitive descriptor as hint; and
+// giving an op its backward op "<op>_backward" (diff_dst, src -> diff_src) and gradient rule.
+#pragma once
+
+#include <dnnl.hpp>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "opgraph/op/kernel.hpp"
+#include "opgraph/op/op_def.hpp"
+#include "opgraph/ops/backward_op.hpp"
+#include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/window2d.hpp"
+
+namespace opgraph::ops {
+
+// A pooling window in oneDNN's terms, each dims (height, width).
+struct PoolWindow {
+    dnnl::algorithm algorithm = dnnl::algorithm::pooling_max;
+    dnnl::memory::dims kernel;
+    dnnl::memory::dims strides;
+    dnnl::memory::dims pad_begin;  // top, left
+    dnnl::memory::dims pad_end;    // bottom, right
+};
+
+// The window of a pool2d_op node (pool, stride, padding attributes) over its concrete input.
+// Throws OpError when the attributes do not fit (the shape pass has already checked them).
+inline PoolWindow pool2d_window(const KernelContext& ctx, dnnl::algorithm algorithm) {
+    const OpContext op_ctx(ctx.node.name, ctx.node.attrs, ctx.input_shapes);
+    const IntPair pool = read_pair(op_ctx, "pool");
+    const IntPair stride = read_pair(op_ctx, "stride", pool);
+    const Window2d window = plan_window_2d(op_ctx, ctx.input_shapes.at(0), pool, stride, "pool",
+                                           "pool " + size_str(pool[0], pool[1]));
+    return {algorithm,
+            {pool[0], pool[1]},
+            {stride[0], stride[1]},
+            {window.height.pad_begin, window.width.pad_begin},
+            {window.height.pad_end, window.width.pad_end}};
+}
+
+// inputs: src -> dst. The primitive's dst is `dst` (format_tag::any: oneDNN gives it the
+// input's layout), and so is the node's output, unless `output` is given: a plain descriptor
+// of other dims over the bytes of dst's dims in nhwc (global_avg_pool's (N, C) for a
+// (N, C, 1, 1) dst). Then a dst oneDNN chose blocked is reordered into the output.
+class PoolForwardKernel : public PrimitiveKernel {
+public:
+    PoolForwardKernel(const KernelContext& ctx, const PoolWindow& window,
+                      const dnnl::memory::desc& dst, const dnnl::memory::desc& output = {})
+        : engine_(ctx.engine), window_(window) {
+        const auto prop =
+            ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+        pd_ = dnnl::pooling_forward::primitive_desc(
+            {prop, window.algorithm, ctx.input_descs.at(0), dst, window.strides, window.kernel,
+             window.pad_begin, window.pad_end},
+            ctx.engine);
+        outputs_ = {pd_.dst_desc()};
+        output_as_dst_ = pd_.dst_desc();
+        if (!output.is_zero()) {
+            outputs_ = {output};
+            output_as_dst_ = dnnl::memory::desc(pd_.dst_desc().dims(), dnnl::memory::data_type::f32,
+                                                dnnl::memory::format_tag::nhwc);
+            if (output_as_dst_ != pd_.dst_desc()) {
+                dst_ = dnnl::memory(pd_.dst_desc(), ctx.engine);
+                to_output_ = dnnl::reorder(dnnl::reorder::primitive_desc(
+                    ctx.engine, pd_.dst_desc(), ctx.engine, output_as_dst_));
+            }
+        }
+        // Max pooling in training records where each maximum came from.
+        if (pd_.workspace_desc().get_size() > 0)
+            workspace_ = dnnl::memory(pd_.workspace_desc(), ctx.engine);
+        primitive_ = dnnl::pooling_forward(pd_);
+        impl_ = pd_.impl_info_str();
+    }
+    void bind(const std::vector<dnnl::memory>& inputs,
+              const std::vector<dnnl::memory>& outputs) override {
+        bind_input(DNNL_ARG_SRC, inputs.at(0), pd_.src_desc(), engine_);
+        output_ = view_as(outputs.at(0), output_as_dst_, engine_);
+        args_[DNNL_ARG_DST] = dst_ ? dst_ : output_;
+        if (workspace_) args_[DNNL_ARG_WORKSPACE] = workspace_;
+    }
+    void execute(dnnl::stream& stream) override {
+        PrimitiveKernel::execute(stream);
+        if (to_output_) to_output_.execute(stream, dst_, output_);
+    }
+    const dnnl::pooling_forward::primitive_desc& pd() const { return pd_; }
+    const PoolWindow& window() const { return window_; }
+    const dnnl::memory& workspace() const { return workspace_; }
+    // The node's output, and its bytes seen with the primitive's dst dims.
+    const dnnl::memory::desc& output_desc() const { return outputs_.front(); }
+    const dnnl::memory::desc& output_as_dst() const { return output_as_dst_; }
+
+private:
+    dnnl::engine engine_;
+    PoolWindow window_;
+    dnnl::pooling_forward::primitive_desc pd_;
+    dnnl::memory::desc output_as_dst_;
+    dnnl::memory output_;
+    dnnl::memory dst_;  // the primitive's own dst when it cannot write the output directly
+    dnnl::reorder to_output_;
+    dnnl::memory workspace_;
+};
+
+// inputs: diff_dst, src -> diff_src (in the forward input's layout). Reaches the forward
+// kernel for the hint and, for max pooling, its workspace; src only gives the shape.
+class PoolBackwardKernel : public PrimitiveKernel {
+public:
+    explicit PoolBackwardKernel(const KernelContext& ctx) : engine_(ctx.engine) {
+        forward_ = dynamic_cast<const PoolForwardKernel*>(ctx.forward);
+        if (forward_ == nullptr)
+            throw std::logic_error("the forward node of a pooling backward is not a pooling");
+        const PoolWindow& w = forward_->window();
+        if (w.algorithm == dnnl::algorithm::pooling_max && !forward_->workspace())
+            throw std::runtime_error(
+                "max pooling backward needs its forward node compiled for training (the "
+                "workspace holds where each maximum came from)");
+        const auto& hint = forward_->pd();
+        pd_ = dnnl::pooling_backward::primitive_desc({w.algorithm, hint.src_desc(), hint.dst_desc(),
+                                                      w.strides, w.kernel, w.pad_begin, w.pad_end},
+                                                     ctx.engine, hint);
+        outputs_ = {pd_.diff_src_desc()};
+        primitive_ = dnnl::pooling_backward(pd_);
+        impl_ = pd_.impl_info_str();
+    }
+    void bind(const std::vector<dnnl::memory>& inputs,
+              const std::vector<dnnl::memory>& outputs) override {
+        // diff_dst laid out as the forward's output, seen with the primitive's dims, then in
+        // the primitive's layout (each step a no-op when the layouts already agree).
+        bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), forward_->output_desc(), engine_);
+        const dnnl::memory as_dst =
+            view_as(args_[DNNL_ARG_DIFF_DST], forward_->output_as_dst(), engine_);
+        bind_input(DNNL_ARG_DIFF_DST, as_dst, pd_.diff_dst_desc(), engine_);
+        args_[DNNL_ARG_DIFF_SRC] = outputs.at(0);
+        if (forward_->workspace()) args_[DNNL_ARG_WORKSPACE] = forward_->workspace();
+    }
+
+private:
+    dnnl::engine engine_;
+    const PoolForwardKernel* forward_ = nullptr;
+    dnnl::pooling_backward::primitive_desc pd_;
+};
+
+// Gives a pooling op its backward op "<name>_backward" (diff_dst, src -> diff_src) and the
+// gradient rule emitting it.
+inline void add_pool_backward(OpDef& def) {
+    add_unary_backward(def, SavedValue::src,
+                       [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
+                           return std::make_unique<PoolBackwardKernel>(ctx);
+                       });
+}
+
+}  // namespace opgraph::ops

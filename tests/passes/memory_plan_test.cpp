@@ -1,0 +1,109 @@
+// The memory plan: buffers shared only between values the task graph orders apart, and the
+// bytes of parameters, optimizer state and activations known before anything is allocated.
+#include "opgraph/passes/memory_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "opgraph/frontend/model_file.hpp"
+#include "opgraph/passes/pipeline.hpp"
+#include "test_sessions.hpp"
+
+namespace {
+
+using opgraph::PlannedValue;
+
+const opgraph::OpRegistry& ops() { return opgraph::testing::core_session().ops(); }
+
+TEST(ShareBuffers, AChainReusesTheBuffersOfValuesItHasFinishedReading) {
+    // t0 -> v0 -> t1 -> v1 -> t2 -> v2 -> t3 -> v3: v2 may take v0's buffer (t1, its last
+    // reader, comes before t2), v3 v1's.
+    const std::vector<std::vector<std::size_t>> after = {{}, {0}, {1}, {2}};
+    std::vector<PlannedValue> values = {
+        {100, 0, {1}, false}, {200, 1, {2}, false}, {100, 2, {3}, false}, {50, 3, {}, false}};
+    const opgraph::BufferAssignment a = opgraph::share_buffers(values, after);
+    EXPECT_EQ(a.buffer_bytes.size(), 2u);
+    EXPECT_EQ(a.buffer_of[0], a.buffer_of[2]);
+    EXPECT_EQ(a.buffer_of[1], a.buffer_of[3]);
+    EXPECT_NE(a.buffer_of[0], a.buffer_of[1]);
+    EXPECT_EQ(a.bytes(), 300);
+}
+
+TEST(ShareBuffers, TasksTheFlowGraphMayRunAtOnceNeverShare) {
+    // t0 feeds two branches t1 and t2 (unordered), joined by t3: v1 (of t1) cannot reuse v0
+    // (t2 may still read it), and v2 (of t2) cannot reuse v1 (t3 reads it later).
+    const std::vector<std::vector<std::size_t>> after = {{}, {0}, {0}, {1, 2}};
+    std::vector<PlannedValue> values = {
+        {64, 0, {1, 2}, false}, {64, 1, {3}, false}, {64, 2, {3}, false}, {64, 3, {}, false}};
+    const opgraph::BufferAssignment a = opgraph::share_buffers(values, after);
+    EXPECT_NE(a.buffer_of[1], a.buffer_of[0]);
+    EXPECT_NE(a.buffer_of[2], a.buffer_of[0]);
+    EXPECT_NE(a.buffer_of[2], a.buffer_of[1]);
+    EXPECT_EQ(a.buffer_of[3], a.buffer_of[0]);  // t1 and t2 come before t3
+}
+
+TEST(ShareBuffers, PersistentValuesKeepTheirOwnMemory) {
+    const std::vector<std::vector<std::size_t>> after = {{}, {0}, {1}};
+    std::vector<PlannedValue> values = {
+        {100, 0, {1}, true}, {100, 1, {2}, false}, {100, 2, {}, false}};
+    const opgraph::BufferAssignment a = opgraph::share_buffers(values, after);
+    EXPECT_EQ(a.buffer_of[0], -1);
+    EXPECT_EQ(a.buffer_bytes.size(), 2u);  // v2 cannot reuse v0: it is kept
+}
+
+TEST(ShareBuffers, AGrowingTenantEnlargesTheBuffer) {
+    const std::vector<std::vector<std::size_t>> after = {{}, {0}, {1}};
+    std::vector<PlannedValue> values = {
+        {10, 0, {1}, false}, {20, 1, {2}, false}, {1000, 2, {}, false}};
+    const opgraph::BufferAssignment a = opgraph::share_buffers(values, after);
+    EXPECT_EQ(a.buffer_of[2], a.buffer_of[0]);
+    EXPECT_EQ(a.bytes(), 1020);
+}
+
+TEST(MemoryPlan, MnistTrainingAndInference) {
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops());
+    opgraph::MemoryPlanOptions options;
+    options.batch_size = 128;
+    const opgraph::Graph inference =
+        opgraph::inference_pipeline().run(model.graph, opgraph::PassContext{ops(), {}, {}});
+    const opgraph::MemoryPlan infer = opgraph::plan_memory(inference, ops(), options);
+    // 14,568 parameters plus the batch norms' moving statistics, as floats.
+    EXPECT_GE(infer.parameter_bytes, 14568 * 4);
+    EXPECT_EQ(infer.optimizer_bytes, 0);
+    EXPECT_EQ(infer.input_bytes, 128 * 28 * 28 * 4);
+    EXPECT_LT(infer.activation_bytes, infer.unshared_activation_bytes / 2);
+
+    options.training = true;
+    options.optimizer_slots = 2;
+    const opgraph::Graph training = opgraph::train_pipeline().run(
+        model.graph, opgraph::PassContext{ops(), model.training->loss, {}});
+    const opgraph::MemoryPlan train = opgraph::plan_memory(training, ops(), options);
+    EXPECT_EQ(train.parameter_bytes, infer.parameter_bytes);
+    EXPECT_EQ(train.optimizer_bytes, 2 * 14292 * 4);  // the trainable parameters only
+    EXPECT_LT(train.activation_bytes, train.unshared_activation_bytes);
+    EXPECT_GT(train.activation_bytes, infer.activation_bytes);
+    ASSERT_FALSE(train.largest.empty());
+    for (std::size_t i = 1; i < train.largest.size(); ++i)
+        EXPECT_GE(train.largest[i - 1].bytes, train.largest[i].bytes);
+}
+
+TEST(MemoryPlan, AHundredThousandUnitDenseLayerNeedsTensOfGibibytes) {
+    const opgraph::Graph g = opgraph::parse_model(R"(model:
+  inputs: {x: [100000]}
+  layers:
+    - {op: dense, units: 100000}
+)",
+                                                  "huge.yaml", ops())
+                                 .graph;
+    opgraph::MemoryPlanOptions options;
+    options.batch_size = 1;
+    const opgraph::MemoryPlan plan = opgraph::plan_memory(g, ops(), options);
+    EXPECT_GT(plan.parameter_bytes, std::int64_t{40} * 1000 * 1000 * 1000 - 1);
+    ASSERT_FALSE(plan.largest.empty());
+    EXPECT_EQ(plan.largest[0].name, "dense/kernel");
+    EXPECT_EQ(plan.largest[0].kind, "parameter");
+}
+
+}  // namespace

@@ -1,0 +1,82 @@
+// A Program checks its memory plan against the memory available before allocating anything,
+// and with share_buffers gives node outputs buffers that values ordered apart share.
+#include "opgraph/runtime/memory_budget.hpp"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "opgraph/core/error.hpp"
+#include "opgraph/frontend/model_file.hpp"
+#include "opgraph/passes/pipeline.hpp"
+#include "opgraph/runtime/program.hpp"
+#include "test_sessions.hpp"
+
+namespace {
+
+const opgraph::OpRegistry& ops() { return opgraph::testing::core_session().ops(); }
+
+opgraph::Graph mnist_inference() {
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops());
+    return opgraph::inference_pipeline().run(model.graph, opgraph::PassContext{ops(), {}, {}});
+}
+
+opgraph::ProgramOptions options(bool share) {
+    opgraph::ProgramOptions o;
+    o.batch_size = 16;
+    o.threads.intra_op = 1;
+    o.threads.inter_op = 1;
+    o.share_buffers = share;
+    return o;
+}
+
+TEST(MemoryBudget, TheMachineHasSomeMemoryAvailable) {
+    const std::int64_t available = opgraph::available_memory_bytes();
+    EXPECT_GT(available, std::int64_t{64} << 20);
+}
+
+TEST(MemoryBudget, APlanThatDoesNotFitIsRefusedWithNeedAvailabilityAndLargest) {
+    opgraph::ProgramOptions o = options(false);
+    o.memory_limit = 100 * 1024;  // 100 KiB: less than mnist's activations at batch 16
+    try {
+        opgraph::Program program(mnist_inference(), ops(), o);
+        FAIL() << "compiled a program over its memory limit";
+    } catch (const opgraph::MemoryError& e) {
+        const std::string message = e.what();
+        EXPECT_EQ(e.exit_code(), opgraph::ExitCode::out_of_memory);
+        EXPECT_NE(message.find("mnist.yaml: the inference program needs "), std::string::npos)
+            << message;
+        EXPECT_NE(message.find(" GiB is available; largest: '"), std::string::npos) << message;
+    }
+}
+
+TEST(SharedBuffers, GiveTheSameOutputsInLessMemory) {
+    const opgraph::Graph g = mnist_inference();
+    opgraph::Program plain(g, ops(), options(false));
+    opgraph::Program shared(g, ops(), options(true));
+    for (const std::string& p : plain.params()) shared.write(p, plain.read(p));
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> uniform(0.f, 1.f);
+    const std::string& input = g.inputs.front().name;
+    for (int step = 0; step < 2; ++step) {
+        std::vector<float> x(plain.read(input).size());
+        for (float& v : x) v = uniform(rng);
+        plain.write(input, x);
+        shared.write(input, x);
+        plain.run();
+        shared.run();
+        EXPECT_EQ(plain.read(g.outputs.front()), shared.read(g.outputs.front()));
+    }
+    EXPECT_LT(shared.allocated_bytes(), plain.allocated_bytes());
+}
+
+TEST(SharedBuffers, AnIntermediateValueCannotBeRead) {
+    const opgraph::Graph g = mnist_inference();
+    opgraph::Program shared(g, ops(), options(true));
+    shared.run();
+    EXPECT_THROW(shared.read(g.nodes.front().name), std::invalid_argument);
+}
+
+}  // namespace

@@ -1,0 +1,65 @@
+// Weights files and training checkpoints load into a program's parameters: a checkpoint is a
+// weights file too (its optimizer slots are skipped), a weights file with foreign tensors is
+// refused naming them.
+#include "opgraph/runtime/weights.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include "opgraph/core/error.hpp"
+#include "opgraph/frontend/model_file.hpp"
+#include "opgraph/io/checkpoint.hpp"
+#include "test_sessions.hpp"
+
+namespace {
+
+const opgraph::OpRegistry& ops() { return opgraph::testing::core_session().ops(); }
+
+const char* kModel = R"(model:
+  inputs: {x: [3]}
+  layers: [{name: d, op: dense, units: 2}]
+)";
+
+std::filesystem::path fresh_dir(const std::string& name) {
+    const auto dir = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(dir);
+    return dir;
+}
+
+TEST(Weights, ATrainingCheckpointLoadsAsWeights) {
+    const opgraph::Graph g = opgraph::parse_model(kModel, "weights.yaml", ops()).graph;
+    opgraph::Program program(g, ops(), {});
+    opgraph::TrainingState state;
+    state.params = {{"d/kernel", {3, 2}, {1, 2, 3, 4, 5, 6}}, {"d/bias", {2}, {7, 8}}};
+    state.slots = {{"optimizer/m/d/kernel", {3, 2}, std::vector<float>(6, 0.5f)},
+                   {"optimizer/m/d/bias", {2}, {0.5f, 0.5f}}};
+    const auto dir = fresh_dir("opgraph_weights_test_checkpoint");
+    opgraph::save_checkpoint(dir, state);
+    opgraph::load_weights(program, dir / opgraph::kCheckpointFile);
+    EXPECT_EQ(program.read("d/kernel"), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(program.read("d/bias"), (std::vector<float>{7, 8}));
+}
+
+TEST(Weights, AWeightsFileWithForeignTensorsIsRefusedNamingThem) {
+    const opgraph::Graph g = opgraph::parse_model(kModel, "weights.yaml", ops()).graph;
+    opgraph::Program program(g, ops(), {});
+    opgraph::TensorFile content;
+    content.tensors = {{"d/kernel", {3, 2}, std::vector<float>(6, 1.f)},
+                       {"d/bias", {2}, {0, 0}},
+                       {"optimizer/m/d/bias", {2}, {0, 0}}};
+    const auto file = fresh_dir("opgraph_weights_test_file") / "w.safetensors";
+    std::filesystem::create_directories(file.parent_path());
+    opgraph::write_tensor_file(file, content);
+    try {
+        opgraph::load_weights(program, file);
+        FAIL() << "loaded a tensor the graph does not have";
+    } catch (const opgraph::CheckpointError& e) {
+        EXPECT_NE(std::string(e.what()).find("'optimizer/m/d/bias' (2,) is not in the graph"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+}  // namespace
