@@ -156,7 +156,7 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
                 const Node& f = graph.nodes[forward->second];
                 read.insert(read.end(), f.inputs.begin(), f.inputs.end());
                 for (std::size_t i = 0; i < f.output_shapes.size(); ++i)
-                    read.push_back(i == 0 ? f.name : f.name + ":" + std::to_string(i));
+                    read.push_back(value_name(f.name, i));
             }
         }
         for (const FoldedNode& folded : node.folded)
@@ -169,7 +169,7 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
             if (const auto it = index_of.find(in); it != index_of.end())
                 values[it->second].readers.push_back(static_cast<int>(t));
         for (std::size_t i = 0; i < node.output_shapes.size(); ++i) {
-            const std::string name = i == 0 ? node.name : node.name + ":" + std::to_string(i);
+            const std::string name = value_name(node.name, i);
             PlannedValue value;
             value.bytes =
                 concrete_elements(node.output_shapes[i], options.batch_size) * kFloatBytes;

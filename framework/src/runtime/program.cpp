@@ -76,12 +76,16 @@ struct Program::Impl {
     std::vector<std::unique_ptr<void, FreeBuffer>> buffers;
     std::int64_t buffer_bytes = 0;
 
-    const Value& value(const std::string& text) const {
+    // The key of a value reference in `values`: "n" for "n" and "n:0", else the text.
+    static std::string key_of(const std::string& text) {
         ValueRef ref;
         if (!parse_value_ref(text, ref))
             throw std::invalid_argument("bad value name '" + text + "'");
-        const std::string key = ref.output == 0 ? ref.name : text;
-        auto it = values.find(key);
+        return ref.output == 0 ? ref.name : text;
+    }
+
+    const Value& value(const std::string& text) const {
+        auto it = values.find(key_of(text));
         if (it == values.end())
             throw std::invalid_argument("no value '" + text + "' in the program");
         return it->second;
@@ -215,7 +219,7 @@ struct Program::Impl {
         std::vector<dnnl::memory> outputs;
         std::vector<std::pair<std::string, Value>> produced;  // name -> value, output order
         for (std::size_t i = 0; i < descs.size(); ++i) {
-            const std::string name = i == 0 ? node.name : node.name + ":" + std::to_string(i);
+            const std::string name = value_name(node.name, i);
             produced.emplace_back(name, add_value(name, ctx.output_shapes[i], descs[i], index));
             outputs.push_back(produced.back().second.memory);
         }
@@ -267,14 +271,9 @@ struct Program::Impl {
     // the layouts the kernels chose), then binds the kernels.
     void give_buffers(const Graph& graph, const ProgramOptions& options,
                       const std::vector<detail::FlowTask>& tasks) {
-        const auto canonical = [](const std::string& text) {
-            ValueRef ref;
-            return parse_value_ref(text, ref) && ref.output == 0 ? ref.name : text;
-        };
         std::set<std::string> kept;  // read after a step: outputs and the optimizer's gradients
-        for (const std::string& out : graph.outputs) kept.insert(canonical(out));
-        for (const auto& [param, gradient] : options.param_gradients)
-            kept.insert(canonical(gradient));
+        for (const std::string& out : graph.outputs) kept.insert(key_of(out));
+        for (const auto& [param, gradient] : options.param_gradients) kept.insert(key_of(gradient));
         std::vector<PlannedValue> planned;
         std::vector<Value*> of;
         std::map<std::string, std::size_t> index;
@@ -289,7 +288,7 @@ struct Program::Impl {
         }
         for (std::size_t k = 0; k < kernel_reads.size(); ++k)
             for (const std::string& read : kernel_reads[k])
-                if (const auto it = index.find(canonical(read)); it != index.end())
+                if (const auto it = index.find(key_of(read)); it != index.end())
                     planned[it->second].readers.push_back(static_cast<int>(k));
         std::vector<std::vector<std::size_t>> after;
         for (const detail::FlowTask& task : tasks) after.push_back(task.after);
@@ -466,6 +465,12 @@ void Program::run() {
         impl_->store_version = impl_->store->version();
     }
     impl_->executor->run();
+    if (!impl_->updated.empty()) {
+        // The step's updates changed parameters in place: programs sharing the store refresh
+        // their constants; this one's kernels read them through per-step snapshots.
+        impl_->store->touch();
+        impl_->store_version = impl_->store->version();
+    }
 }
 
 void Program::set_step(std::uint64_t step) { impl_->step = step; }

@@ -109,7 +109,6 @@ struct TrainingStep::Impl {
         learning_rate = lr;
         ++iteration;  // the updates inside run() are step t = iteration
         program.run();
-        parameters.touch();  // updated in place: programs sharing them refresh their constants
 
         StepResult result;
         float loss = 0;

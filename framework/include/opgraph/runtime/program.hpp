@@ -115,6 +115,7 @@ public:
     const std::vector<std::string>& params() const;
 
     // One step. Throws ExecutionError naming the failing node; the next run() starts clean.
+    // A step with parameter updates touches the parameter store (ParameterStore::touch).
     void run();
     // The step counter kernels see (dropout masks depend on it); run() does not change it.
     void set_step(std::uint64_t step);
