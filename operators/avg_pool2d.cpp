@@ -51,7 +51,7 @@ opgraph::OpDef avg_pool2d_op() {
                             "count padded positions in the mean's divisor")});
     def.macs = avg_pool2d_macs;
     def.kernel = avg_pool2d_kernel;
-    ops::add_pool_backward(def);
+    ops::add_pool_backward(def, false);
     const std::string same = ops::kPaddingSame;
     def.gradcheck = {
         {"2x2 stride 2", {{2, 4, 4, 3}}, {}, {}},

@@ -16,6 +16,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -102,6 +103,11 @@ std::vector<Shape> batch_norm_backward_shapes(const OpContext& ctx) {
     return shapes;
 }
 
+// What a training batch_norm saves: mean, variance, gamma, beta, each (channels).
+std::vector<Shape> batch_norm_saved_shapes(const OpContext& ctx) {
+    return std::vector<Shape>(4, Shape{ctx.input(0).back()});
+}
+
 // oneDNN's view of a channels-last value: logical dims (N, C, spatial...). The IR's logical
 // dims already are (N, C, H, W) for rank 4 and (N, C) for rank 2; ranks 3 and 5, kept in IR
 // order, get their channel axis moved second (same bytes, permuted strides).
@@ -115,14 +121,17 @@ dnnl::memory::desc channels_first(const dnnl::memory::desc& given, std::size_t r
     return given.permute_axes(permutation);
 }
 
-// inputs: src, then gamma (scale), beta (center), moving_mean, moving_variance -> dst.
-class BatchNormForwardKernel : public ops::PrimitiveKernel {
+// inputs: src, then gamma (scale), beta (center), moving_mean, moving_variance -> dst. A node
+// that saves (Node::saves) also writes the batch's mean and variance and the gamma and beta
+// it used (OpDef::saved; ones and zeros when it has none), for batch_norm_backward.
+class BatchNormForwardKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit BatchNormForwardKernel(const opgraph::KernelContext& ctx)
         : engine_(ctx.engine),
           scale_(ctx.node.attrs.get_bool("scale")),
           center_(ctx.node.attrs.get_bool("center")),
           training_(ctx.training),
+          saves_(ctx.node.saves),
           momentum_(static_cast<float>(ctx.node.attrs.get_real("momentum"))),
           epsilon_(static_cast<float>(ctx.node.attrs.get_real("epsilon"))) {
         const Shape& shape = ctx.input_shapes.at(0);
@@ -136,9 +145,11 @@ public:
         pd_ = dnnl::batch_normalization_forward::primitive_desc({prop, src_, epsilon_, flags_},
                                                                 ctx.engine);
         outputs_ = {ctx.input_descs.at(0)};  // dst keeps src's layout
-        if (training_) {
-            mean_ = dnnl::memory(pd_.mean_desc(), ctx.engine);
-            variance_ = dnnl::memory(pd_.variance_desc(), ctx.engine);
+        if (saves_) {
+            outputs_.push_back(pd_.mean_desc());
+            outputs_.push_back(pd_.variance_desc());
+            outputs_.push_back(pd_.weights_desc());
+            outputs_.push_back(pd_.weights_desc());
         }
         // The moving variance averages the unbiased batch variance: TensorFlow's fused batch
         // norm, which Keras uses for rank 4 and 5 inputs, returns the batch variance times
@@ -157,17 +168,27 @@ public:
     void bind(const std::vector<dnnl::memory>& inputs,
               const std::vector<dnnl::memory>& outputs) override {
         std::size_t next = 1;  // parameters follow src in ParamSpec order
-        if (scale_) {
-            bind_input(DNNL_ARG_SCALE, inputs.at(next++), pd_.weights_desc(), engine_);
-            gamma_ = args_[DNNL_ARG_SCALE];
-        }
-        if (center_) {
-            bind_input(DNNL_ARG_SHIFT, inputs.at(next++), pd_.weights_desc(), engine_);
-            beta_ = args_[DNNL_ARG_SHIFT];
+        for (const auto& [has, arg, saved] :
+             {std::tuple{scale_, DNNL_ARG_SCALE, 3}, std::tuple{center_, DNNL_ARG_SHIFT, 4}}) {
+            if (!has) {
+                if (saves_) unused_.push_back({outputs.at(saved), arg == DNNL_ARG_SCALE});
+                continue;
+            }
+            if (saves_)
+                bind_param(arg, inputs.at(next++), pd_.weights_desc(), engine_, true,
+                           outputs.at(saved));
+            else
+                bind_input(arg, inputs.at(next++), pd_.weights_desc(), engine_);
         }
         moving_mean_ = inputs.at(next++);
         moving_variance_ = inputs.at(next++);
-        if (!training_) {
+        if (saves_) {
+            mean_ = outputs.at(1);
+            variance_ = outputs.at(2);
+        } else if (training_) {
+            mean_ = dnnl::memory(pd_.mean_desc(), engine_);
+            variance_ = dnnl::memory(pd_.variance_desc(), engine_);
+        } else {
             mean_ = ops::view_as(moving_mean_, pd_.mean_desc(), engine_);
             variance_ = ops::view_as(moving_variance_, pd_.variance_desc(), engine_);
         }
@@ -178,9 +199,13 @@ public:
     }
 
     void execute(dnnl::stream& stream) override {
-        PrimitiveKernel::execute(stream);
+        PrimitiveKernelWithParams::execute(stream);
         if (!training_) return;
         stream.wait();
+        for (const auto& [memory, ones] : unused_) {
+            auto* values = static_cast<float*>(memory.get_data_handle());
+            std::fill(values, values + channels_, ones ? 1.f : 0.f);
+        }
         // Keras: moving = moving * momentum + batch * (1 - momentum).
         const auto* mean = static_cast<const float*>(mean_.get_data_handle());
         const auto* variance = static_cast<const float*>(variance_.get_data_handle());
@@ -201,17 +226,13 @@ public:
     float epsilon() const { return epsilon_; }
     bool scale() const { return scale_; }
     bool center() const { return center_; }
-    // The statistics dst was normalised with: the batch's in training, the moving ones else.
-    const dnnl::memory& mean() const { return mean_; }
-    const dnnl::memory& variance() const { return variance_; }
-    const dnnl::memory& gamma() const { return gamma_; }
-    const dnnl::memory& beta() const { return beta_; }
 
 private:
     dnnl::engine engine_;
     bool scale_;
     bool center_;
     bool training_;
+    bool saves_;
     float momentum_;
     float epsilon_;
     float bessel_ = 1.f;
@@ -219,30 +240,31 @@ private:
     dnnl::memory::desc src_;
     dnnl::normalization_flags flags_ = dnnl::normalization_flags::none;
     dnnl::batch_normalization_forward::primitive_desc pd_;
-    dnnl::memory mean_;
+    // Saved gamma / beta of a node without them: filled with ones (true) / zeros each step.
+    std::vector<std::pair<dnnl::memory, bool>> unused_;
+    dnnl::memory mean_;  // the statistics dst is normalised with
     dnnl::memory variance_;
-    dnnl::memory gamma_;
-    dnnl::memory beta_;
     dnnl::memory moving_mean_;
     dnnl::memory moving_variance_;
 };
 
-// inputs: diff_dst, src -> diff_src (src's layout)[, diff_gamma][, diff_beta] (plain 1-D).
+// inputs: diff_dst, src, then what the forward saved: mean, variance, gamma, beta ->
+// diff_src (src's layout)[, diff_gamma][, diff_beta] (plain 1-D).
 class BatchNormBackwardKernel : public ops::PrimitiveKernel {
 public:
     explicit BatchNormBackwardKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
-        forward_ = dynamic_cast<const BatchNormForwardKernel*>(ctx.forward);
-        if (forward_ == nullptr)
-            throw std::logic_error("the forward node of batch_norm_backward is not a batch_norm");
-        const bool weights = forward_->scale() || forward_->center();
-        const auto prop = weights ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
-        const dnnl::memory::desc& src = forward_->src_view();
+        const BatchNormForwardKernel forward(ops::forward_context(ctx, {1}));
+        scale_ = forward.scale();
+        center_ = forward.center();
+        const auto prop =
+            scale_ || center_ ? dnnl::prop_kind::backward : dnnl::prop_kind::backward_data;
+        const dnnl::memory::desc& src = forward.src_view();
         pd_ = dnnl::batch_normalization_backward::primitive_desc(
-            {prop, src, src, forward_->epsilon(), forward_->flags()}, ctx.engine, forward_->pd());
-        outputs_ = {forward_->output_desc()};
+            {prop, src, src, forward.epsilon(), forward.flags()}, ctx.engine, forward.pd());
+        outputs_ = {forward.output_desc()};
         const Shape channels = {ctx.input_shapes.at(1).back()};
-        if (forward_->scale()) outputs_.push_back(opgraph::row_major_desc(channels));
-        if (forward_->center()) outputs_.push_back(opgraph::row_major_desc(channels));
+        if (scale_) outputs_.push_back(opgraph::row_major_desc(channels));
+        if (center_) outputs_.push_back(opgraph::row_major_desc(channels));
         primitive_ = dnnl::batch_normalization_backward(pd_);
         impl_ = pd_.impl_info_str();
     }
@@ -250,28 +272,29 @@ public:
     void bind(const std::vector<dnnl::memory>& inputs,
               const std::vector<dnnl::memory>& outputs) override {
         // diff_dst in the forward output's layout, seen as oneDNN's (N, C, ...) view.
-        bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), forward_->output_desc(), engine_);
+        bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), inputs.at(1).get_desc(), engine_);
         args_[DNNL_ARG_DIFF_DST] =
             ops::view_as(args_[DNNL_ARG_DIFF_DST], pd_.diff_dst_desc(), engine_);
         args_[DNNL_ARG_SRC] = ops::view_as(inputs.at(1), pd_.src_desc(), engine_);
-        args_[DNNL_ARG_MEAN] = forward_->mean();
-        args_[DNNL_ARG_VARIANCE] = forward_->variance();
+        args_[DNNL_ARG_MEAN] = inputs.at(2);
+        args_[DNNL_ARG_VARIANCE] = inputs.at(3);
         args_[DNNL_ARG_DIFF_SRC] = ops::view_as(outputs.at(0), pd_.diff_src_desc(), engine_);
         std::size_t next = 1;
-        if (forward_->scale()) {
-            args_[DNNL_ARG_SCALE] = forward_->gamma();
+        if (scale_) {
+            args_[DNNL_ARG_SCALE] = inputs.at(4);
             args_[DNNL_ARG_DIFF_SCALE] = outputs.at(next++);
         }
-        if (forward_->center()) {
+        if (center_) {
             // oneDNN 2.6 asks for the shift too, although diff_src does not depend on it.
-            args_[DNNL_ARG_SHIFT] = forward_->beta();
+            args_[DNNL_ARG_SHIFT] = inputs.at(5);
             args_[DNNL_ARG_DIFF_SHIFT] = outputs.at(next++);
         }
     }
 
 private:
     dnnl::engine engine_;
-    const BatchNormForwardKernel* forward_ = nullptr;
+    bool scale_ = false;
+    bool center_ = false;
     dnnl::batch_normalization_backward::primitive_desc pd_;
 };
 
@@ -280,7 +303,8 @@ void batch_norm_gradient(opgraph::GradientBuilder& b) {
     const bool beta = b.node().attrs.get_bool("center") && b.has_param("beta");
     if (!b.needs_diff_input(0) && !gamma && !beta) return;
     const std::string backward =
-        b.emit("backward", "batch_norm_backward", {b.diff_dst(), b.input(0)});
+        b.emit("backward", "batch_norm_backward",
+               {b.diff_dst(), b.input(0), b.saved(0), b.saved(1), b.saved(2), b.saved(3)});
     if (b.needs_diff_input(0)) b.set_diff_input(0, backward);
     // Outputs 1 and 2 hold diff_gamma and diff_beta when the node has them.
     std::size_t next = 1;
@@ -314,8 +338,11 @@ opgraph::OpDef batch_norm_op() {
     def.inference_affine = batch_norm_affine;
     def.kernel = ops::make_kernel<BatchNormForwardKernel>;
     def.gradient = batch_norm_gradient;
+    def.saved = {"mean", "variance", "gamma", "beta"};
+    def.saved_shapes = batch_norm_saved_shapes;
 
-    opgraph::OpDef backward = ops::backward_op(def, "batch_norm_backward", {"diff_dst", "src"}, 1);
+    opgraph::OpDef backward = ops::backward_op(
+        def, "batch_norm_backward", {"diff_dst", "src", "mean", "variance", "gamma", "beta"}, 1);
     backward.infer_shapes = batch_norm_backward_shapes;
     backward.kernel = ops::make_kernel<BatchNormBackwardKernel>;
     def.companions.push_back(std::move(backward));

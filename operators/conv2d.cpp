@@ -144,12 +144,14 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
 // activation(conv(src, kernel) + bias). Every layout is the primitive's choice
 // (format_tag::any); src and the plain kernel are reordered to it. When training, the kernel
 // always goes through a private copy that backward data reads; in inference it is reordered
-// once per change of the parameters, after folding the absorbed batch norm into it.
+// once per change of the parameters, after folding the absorbed batch norm into it. A node
+// that saves (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel").
 class Conv2dForwardKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit Conv2dForwardKernel(const opgraph::KernelContext& ctx)
         : engine_(ctx.engine),
           training_(ctx.training),
+          saves_(ctx.node.saves),
           dims_(conv_dims(ctx)),
           absorbed_(ctx.absorbed) {
         const auto prop =
@@ -162,6 +164,7 @@ public:
         pd_ = dnnl::convolution_forward::primitive_desc(
             desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
         outputs_ = {pd_.dst_desc()};
+        if (saves_) outputs_.push_back(pd_.weights_desc());
         primitive_ = dnnl::convolution_forward(pd_);
         impl_ = pd_.impl_info_str();
     }
@@ -180,7 +183,7 @@ public:
             bias = fold_->bias();
         }
         bind_param(DNNL_ARG_WEIGHTS, ops::view_as(kernel, dims_.keras_weights, engine_),
-                   pd_.weights_desc(), engine_, training_);
+                   pd_.weights_desc(), engine_, training_, saves_ ? outputs.at(1) : memory());
         if (dims_.with_bias) bind_input(DNNL_ARG_BIAS, bias, pd_.bias_desc(), engine_);
         args_[DNNL_ARG_DST] = outputs.at(0);
     }
@@ -190,26 +193,23 @@ public:
     }
     const dnnl::convolution_forward::primitive_desc& pd() const { return pd_; }
     const ConvDims& dims() const { return dims_; }
-    // The kernel as the primitive read it in the last step (valid after bind()).
-    const memory& weights() const { return args_.at(DNNL_ARG_WEIGHTS); }
 
 private:
     dnnl::engine engine_;
     bool training_ = false;
+    bool saves_ = false;
     ConvDims dims_;
     std::vector<opgraph::AbsorbedAffine> absorbed_;
     std::optional<ops::FoldedAffine> fold_;
     dnnl::convolution_forward::primitive_desc pd_;
 };
 
-// inputs: diff_dst (before the activation), src (for its shape only) -> diff_src, in the
-// layout the primitive picks. The kernel is the forward step's copy (Conv2dForwardKernel).
+// inputs: diff_dst (before the activation), src (for its shape only), the kernel the forward
+// step used (saved, in its primitive's layout) -> diff_src, in the layout the primitive picks.
 class Conv2dBackwardDataKernel : public ops::PrimitiveKernel {
 public:
-    explicit Conv2dBackwardDataKernel(const opgraph::KernelContext& ctx)
-        : engine_(ctx.engine),
-          forward_(&ops::forward_kernel<Conv2dForwardKernel>(ctx, "conv2d_backward_data")) {
-        const Conv2dForwardKernel& forward = *forward_;
+    explicit Conv2dBackwardDataKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
+        const Conv2dForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
         const dnnl::convolution_backward_data::desc desc(
             dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src),
@@ -222,13 +222,12 @@ public:
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {
         bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), pd_.diff_dst_desc(), engine_);
-        bind_input(DNNL_ARG_WEIGHTS, forward_->weights(), pd_.weights_desc(), engine_);
+        bind_input(DNNL_ARG_WEIGHTS, inputs.at(2), pd_.weights_desc(), engine_);
         args_[DNNL_ARG_DIFF_SRC] = outputs.at(0);
     }
 
 private:
     dnnl::engine engine_;
-    const Conv2dForwardKernel* forward_ = nullptr;
     ConvDims dims_;
     dnnl::convolution_backward_data::primitive_desc pd_;
 };
@@ -238,8 +237,7 @@ private:
 class Conv2dBackwardWeightsKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit Conv2dBackwardWeightsKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
-        const auto& forward =
-            ops::forward_kernel<Conv2dForwardKernel>(ctx, "conv2d_backward_weights");
+        const Conv2dForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
         const dnnl::convolution_backward_weights::desc desc(
             dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src),

@@ -102,11 +102,12 @@ protected:
 };
 
 // inputs: src, kernel[, bias] -> dst = activation(src . kernel + bias), plain layout. When
-// training, the kernel always goes through a private copy that backward data reads.
+// training, the kernel always goes through a copy, which a node that saves (Node::saves)
+// writes as its output 1 (OpDef::saved "kernel") for backward data.
 class DenseForwardKernel : public DenseKernel {
 public:
     explicit DenseForwardKernel(const opgraph::KernelContext& ctx)
-        : DenseKernel(ctx), training_(ctx.training) {
+        : DenseKernel(ctx), training_(ctx.training), saves_(ctx.node.saves) {
         dims_ = dense_dims(ctx.input_shapes.at(0), ctx.output_shapes.at(0),
                            ctx.node.attrs.get_bool("use_bias"));
         const auto prop =
@@ -117,34 +118,32 @@ public:
         pd_ = dnnl::inner_product_forward::primitive_desc(
             desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
         outputs_ = {opgraph::plain_data_desc(dims_.dst_shape)};
+        if (saves_) outputs_.push_back(pd_.weights_desc());
         primitive_ = dnnl::inner_product_forward(pd_);
         impl_ = pd_.impl_info_str();
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {
         bind_rows(DNNL_ARG_SRC, inputs.at(0), dims_.src_shape, dims_.src_rows);
         bind_param(DNNL_ARG_WEIGHTS, ops::view_as(inputs.at(1), dims_.keras_weights, engine_),
-                   pd_.weights_desc(), engine_, training_);
+                   pd_.weights_desc(), engine_, training_, saves_ ? outputs.at(1) : memory());
         if (dims_.use_bias) bind_input(DNNL_ARG_BIAS, inputs.at(2), pd_.bias_desc(), engine_);
         args_[DNNL_ARG_DST] = ops::view_as(outputs.at(0), dims_.dst_rows, engine_);
     }
     const dnnl::inner_product_forward::primitive_desc& pd() const { return pd_; }
     const DenseDims& dims() const { return dims_; }
-    // The kernel as the primitive read it in the last step (valid after bind()).
-    const memory& weights() const { return args_.at(DNNL_ARG_WEIGHTS); }
 
 private:
     bool training_ = false;
+    bool saves_ = false;
     dnnl::inner_product_forward::primitive_desc pd_;
 };
 
-// inputs: diff_dst (before the activation), src (for its shape only) -> diff_src, plain
-// layout. The kernel is the forward step's copy (DenseForwardKernel::weights()).
+// inputs: diff_dst (before the activation), src (for its shape only), the kernel the forward
+// step used (saved, in its primitive's layout) -> diff_src, plain layout.
 class DenseBackwardDataKernel : public DenseKernel {
 public:
-    explicit DenseBackwardDataKernel(const opgraph::KernelContext& ctx)
-        : DenseKernel(ctx),
-          forward_(&ops::forward_kernel<DenseForwardKernel>(ctx, "dense_backward_data")) {
-        const DenseForwardKernel& forward = *forward_;
+    explicit DenseBackwardDataKernel(const opgraph::KernelContext& ctx) : DenseKernel(ctx) {
+        const DenseForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
         const dnnl::inner_product_backward_data::desc desc(
             dims_.src_rows, ops::any_desc(dims_.weights), dims_.dst_rows);
@@ -155,12 +154,11 @@ public:
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {
         bind_rows(DNNL_ARG_DIFF_DST, inputs.at(0), dims_.dst_shape, dims_.dst_rows);
-        bind_input(DNNL_ARG_WEIGHTS, forward_->weights(), pd_.weights_desc(), engine_);
+        bind_input(DNNL_ARG_WEIGHTS, inputs.at(2), pd_.weights_desc(), engine_);
         args_[DNNL_ARG_DIFF_SRC] = ops::view_as(outputs.at(0), dims_.src_rows, engine_);
     }
 
 private:
-    const DenseForwardKernel* forward_ = nullptr;
     dnnl::inner_product_backward_data::primitive_desc pd_;
 };
 
@@ -169,8 +167,7 @@ private:
 class DenseBackwardWeightsKernel : public DenseKernel {
 public:
     explicit DenseBackwardWeightsKernel(const opgraph::KernelContext& ctx) : DenseKernel(ctx) {
-        const auto& forward =
-            ops::forward_kernel<DenseForwardKernel>(ctx, "dense_backward_weights");
+        const DenseForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
         const dnnl::inner_product_backward_weights::desc desc(
             dims_.src_rows, ops::any_desc(dims_.weights),

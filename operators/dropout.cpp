@@ -3,10 +3,11 @@
 //
 // Kernel: no oneDNN primitive. The mask is a pure function of (seed, step, element index):
 // a counter-based hash (splitmix64 for the per-step key, a 32-bit integer mix per element),
-// so a seed and a step give the same mask whatever the threads, and dropout_backward
-// recomputes it instead of storing it. The loop has no branches and no library calls, so the
-// compiler vectorises it (AVX-512 / AVX2 clones); blocks of it run on the intra-op OpenMP
-// threads.
+// so a seed and a step give the same mask whatever the threads. A node that saves
+// (Node::saves) writes the mask as one byte per element in the input's layout (OpDef::saved
+// "mask"), which dropout_backward applies. The loops have no branches and no library calls,
+// so the compiler vectorises them (AVX-512 / AVX2 clones); blocks of them run on the
+// intra-op OpenMP threads.
 // It works on the input's own layout (element index = position in memory, padding included).
 // In inference no kernel runs (OpDef::inference_identity): the output is the input's memory.
 #include <algorithm>
@@ -66,24 +67,40 @@ std::uint64_t name_hash(const std::string& name) {
     return h;
 }
 
-// dst[j] = src[j] * scale where hash(k1, k2, first + j) >= threshold, else 0, for j < n.
-// Compiled for AVX-512, AVX2 and baseline x86-64, picked when the plugin loads: integer hashing
-// and one multiply per element give the same bits on every path.
+// dst[j] = src[j] * scale where hash(k1, k2, first + j) >= threshold, else 0, for j < n, and
+// keep[j] = whether it was kept (when keep is not null). Compiled for AVX-512, AVX2 and
+// baseline x86-64, picked when the plugin loads: integer hashing and one multiply per element
+// give the same bits on every path.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void mask_range(
-    const float* __restrict src, float* __restrict dst, std::size_t first, std::size_t n,
-    std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold, float scale) {
+    const float* __restrict src, float* __restrict dst, std::uint8_t* __restrict keep,
+    std::size_t first, std::size_t n, std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold,
+    float scale) {
     for (std::size_t j = 0; j < n; ++j) {
         const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
         // A select, not a branch: the loop vectorises (a NaN stays NaN, as in Keras).
         const float factor = h >= threshold ? scale : 0.f;
         dst[j] = src[j] * factor;
     }
+    if (keep == nullptr) return;
+    for (std::size_t j = 0; j < n; ++j) {
+        const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
+        keep[j] = h >= threshold ? 1 : 0;
+    }
 }
 
-// dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count, split over
-// the calling thread's OpenMP threads (the intra-op count); the result does not depend on it.
-void apply_mask(const float* src, float* dst, std::size_t count, std::uint64_t key,
-                std::uint32_t threshold, float scale) {
+// diff_src[j] = diff_dst[j] * scale where keep[j], else 0, for j < n: the same products as
+// the forward's.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void unmask_range(
+    const float* __restrict diff_dst, const std::uint8_t* __restrict keep,
+    float* __restrict diff_src, std::size_t n, float scale) {
+    for (std::size_t j = 0; j < n; ++j) diff_src[j] = diff_dst[j] * (keep[j] != 0 ? scale : 0.f);
+}
+
+// dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count (and keep[i]
+// whether it was kept, when keep is not null), split over the calling thread's OpenMP threads
+// (the intra-op count); the result does not depend on it.
+void apply_mask(const float* src, float* dst, std::uint8_t* keep, std::size_t count,
+                std::uint64_t key, std::uint32_t threshold, float scale) {
     for (std::size_t begin = 0, chunk = 0; begin < count; begin += kChunk, ++chunk) {
         const std::uint64_t chunk_key = splitmix64(key ^ splitmix64(chunk));
         const auto k1 = static_cast<std::uint32_t>(chunk_key);
@@ -93,17 +110,26 @@ void apply_mask(const float* src, float* dst, std::size_t count, std::uint64_t k
 #pragma omp parallel for schedule(static) if (blocks > 1)
         for (std::int64_t b = 0; b < blocks; ++b) {
             const std::size_t first = static_cast<std::size_t>(b) * kBlock;
-            mask_range(src + begin + first, dst + begin + first, first, std::min(kBlock, n - first),
-                       k1, k2, threshold, scale);
+            const std::size_t at = begin + first;
+            mask_range(src + at, dst + at, keep == nullptr ? nullptr : keep + at, first,
+                       std::min(kBlock, n - first), k1, k2, threshold, scale);
         }
     }
 }
 
-// inputs: src -> dst (src's layout).
+// dropout's scale 1 / (1 - rate).
+float dropout_scale(const opgraph::KernelContext& ctx) {
+    return static_cast<float>(1.0 / (1.0 - ctx.node.attrs.get_real("rate")));
+}
+
+// inputs: src -> dst (src's layout)[, mask: one byte per element, in that layout, saved].
 class DropoutForwardKernel : public opgraph::Kernel {
 public:
     explicit DropoutForwardKernel(const opgraph::KernelContext& ctx)
-        : desc_(ctx.input_descs.at(0)), step_(ctx.step) {
+        : desc_(ctx.input_descs.at(0)),
+          step_(ctx.step),
+          saves_(ctx.node.saves),
+          scale_(dropout_scale(ctx)) {
         if (!ctx.training)
             throw std::logic_error("dropout has no inference kernel: it is the identity there");
         const double rate = ctx.node.attrs.get_real("rate");
@@ -113,66 +139,77 @@ public:
         // Dropped when the 32-bit hash falls below rate * 2^32.
         threshold_ =
             static_cast<std::uint32_t>(std::min(rate * kTwoTo32, static_cast<double>(UINT32_MAX)));
-        scale_ = static_cast<float>(1.0 / (1.0 - rate));
         count_ = desc_.get_size() / sizeof(float);
     }
-    std::vector<dnnl::memory::desc> output_descs() const override { return {desc_}; }
+    std::vector<dnnl::memory::desc> output_descs() const override {
+        if (!saves_) return {desc_};
+        return {desc_, ops::with_data_type(desc_, dnnl::memory::data_type::u8)};
+    }
     void bind(const std::vector<dnnl::memory>& inputs,
               const std::vector<dnnl::memory>& outputs) override {
         src_ = inputs.at(0);
         dst_ = outputs.at(0);
+        if (saves_) mask_ = outputs.at(1);
     }
     void execute(dnnl::stream&) override {
-        mask(static_cast<const float*>(src_.get_data_handle()),
-             static_cast<float*>(dst_.get_data_handle()));
+        apply_mask(static_cast<const float*>(src_.get_data_handle()),
+                   static_cast<float*>(dst_.get_data_handle()),
+                   saves_ ? static_cast<std::uint8_t*>(mask_.get_data_handle()) : nullptr, count_,
+                   splitmix64(seed_ ^ splitmix64(*step_)), threshold_, scale_);
     }
     std::string implementation() const override { return "opgraph:dropout_hash"; }
-
-    // dst = src * mask / (1 - rate) over this kernel's layout, for the current step.
-    void mask(const float* src, float* dst) const {
-        apply_mask(src, dst, count_, splitmix64(seed_ ^ splitmix64(*step_)), threshold_, scale_);
-    }
-    const dnnl::memory::desc& desc() const { return desc_; }
 
 private:
     dnnl::memory::desc desc_;
     const std::uint64_t* step_;
+    bool saves_ = false;
+    float scale_ = 1.f;
     std::uint64_t seed_ = 0;
     std::uint32_t threshold_ = 0;
-    float scale_ = 1.f;
     std::size_t count_ = 0;
     dnnl::memory src_;
     dnnl::memory dst_;
+    dnnl::memory mask_;
 };
 
-// inputs: diff_dst -> diff_src: the forward's mask, recomputed, applied to diff_dst brought
-// to the forward input's layout.
+// inputs: diff_dst, the forward's mask -> diff_src, in the mask's layout (the forward
+// input's): diff_dst brought to it, scaled where the forward kept an element, else 0.
 class DropoutBackwardKernel : public opgraph::Kernel {
 public:
-    explicit DropoutBackwardKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
-        forward_ = dynamic_cast<const DropoutForwardKernel*>(ctx.forward);
-        if (forward_ == nullptr)
-            throw std::logic_error("the forward node of dropout_backward is not a dropout");
-    }
-    std::vector<dnnl::memory::desc> output_descs() const override { return {forward_->desc()}; }
+    explicit DropoutBackwardKernel(const opgraph::KernelContext& ctx)
+        : engine_(ctx.engine),
+          desc_(ops::with_data_type(ctx.input_descs.at(1), dnnl::memory::data_type::f32)),
+          scale_(dropout_scale(ctx)) {}
+    std::vector<dnnl::memory::desc> output_descs() const override { return {desc_}; }
     void bind(const std::vector<dnnl::memory>& inputs,
               const std::vector<dnnl::memory>& outputs) override {
-        diff_dst_.bind(inputs.at(0), forward_->desc(), engine_);
+        diff_dst_.bind(inputs.at(0), desc_, engine_);
+        mask_ = inputs.at(1);
         diff_src_ = outputs.at(0);
     }
     void execute(dnnl::stream& stream) override {
         diff_dst_.prepare(stream);
         stream.wait();
         const auto* in = static_cast<const float*>(diff_dst_.memory().get_data_handle());
+        const auto* keep = static_cast<const std::uint8_t*>(mask_.get_data_handle());
         auto* out = static_cast<float*>(diff_src_.get_data_handle());
-        forward_->mask(in, out);
+        const std::size_t count = desc_.get_size() / sizeof(float);
+        const auto blocks = static_cast<std::int64_t>((count + kBlock - 1) / kBlock);
+#pragma omp parallel for schedule(static) if (blocks > 1)
+        for (std::int64_t b = 0; b < blocks; ++b) {
+            const std::size_t first = static_cast<std::size_t>(b) * kBlock;
+            unmask_range(in + first, keep + first, out + first, std::min(kBlock, count - first),
+                         scale_);
+        }
     }
-    std::string implementation() const override { return "opgraph:dropout_hash"; }
+    std::string implementation() const override { return "opgraph:dropout_mask"; }
 
 private:
     dnnl::engine engine_;
-    const DropoutForwardKernel* forward_ = nullptr;
+    dnnl::memory::desc desc_;
+    float scale_ = 1.f;
     ops::InputAdapter diff_dst_;
+    dnnl::memory mask_;
     dnnl::memory diff_src_;
 };
 
@@ -191,11 +228,15 @@ opgraph::OpDef dropout_op() {
         });
     def.inference_identity = true;
     def.kernel = ops::make_kernel<DropoutForwardKernel>;
+    def.saved = {"mask"};
+    def.saved_shapes = [](const opgraph::OpContext& ctx) {
+        return std::vector<opgraph::Shape>{ctx.input(0)};
+    };
     def.gradient = [](opgraph::GradientBuilder& b) {
         if (b.needs_diff_input(0))
-            b.set_diff_input(0, b.emit("backward", "dropout_backward", {b.diff_dst()}));
+            b.set_diff_input(0, b.emit("backward", "dropout_backward", {b.diff_dst(), b.saved(0)}));
     };
-    opgraph::OpDef backward = ops::backward_op(def, "dropout_backward", {"diff_dst"}, 0);
+    opgraph::OpDef backward = ops::backward_op(def, "dropout_backward", {"diff_dst", "mask"}, 0);
     backward.kernel = ops::make_kernel<DropoutBackwardKernel>;
     def.companions.push_back(std::move(backward));
     // The mask is fixed while the step is: the op is linear in src and the check exact.

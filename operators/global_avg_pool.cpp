@@ -53,7 +53,7 @@ opgraph::OpDef global_avg_pool_op() {
     def.infer_shapes = global_avg_pool_shapes;
     def.macs = ops::one_mac_per_input_element;  // the sum over height and width
     def.kernel = global_avg_pool_kernel;
-    ops::add_pool_backward(def);
+    ops::add_pool_backward(def, false);
     def.gradcheck = {
         {"(N, C)", {{2, 3, 3, 4}}, {}, {}},
         {"keepdims", {{2, 3, 4, 5}}, opgraph::AttrMap{{"keepdims", true}}, {}},

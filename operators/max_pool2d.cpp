@@ -32,7 +32,7 @@ opgraph::OpDef max_pool2d_op() {
     opgraph::OpDef def = ops::pool2d_op(
         "max_pool2d", "2-D max pooling of (batch, height, width, channels) (Keras MaxPooling2D)");
     def.kernel = max_pool2d_kernel;
-    ops::add_pool_backward(def);
+    ops::add_pool_backward(def, true);
     // Distinct inputs: no two values of a window within the perturbation of each other.
     const auto distinct = opgraph::GradCheckInput::distinct;
     def.gradcheck = {

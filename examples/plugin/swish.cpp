@@ -52,7 +52,7 @@ opgraph::OpDef swish_op() {
              .greater_than(0)});
     def.kernel = ops::make_kernel<SwishKernel<false>>;
     // The gradient of src is swish_backward(diff_dst, src): that op and the rule emitting it.
-    ops::add_unary_backward(def, ops::SavedValue::src, ops::make_kernel<SwishKernel<true>>);
+    ops::add_unary_backward(def, ops::ForwardValue::src, ops::make_kernel<SwishKernel<true>>);
     def.gradcheck = {
         {"vector", {{4, 5}}, {}, {}},
         {"image", {{2, 3, 3, 2}}, {}, {}},

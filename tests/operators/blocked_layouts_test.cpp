@@ -63,7 +63,12 @@ public:
         node.attrs = opgraph::with_defaults(def.attrs, attrs);
         const std::vector<Shape> in_shapes = {shape};
         const opgraph::OpContext op_ctx(node.name, node.attrs, in_shapes);
-        const std::vector<Shape> out_shapes = def.infer_shapes(op_ctx);
+        std::vector<Shape> out_shapes = def.infer_shapes(op_ctx);
+        // The node saves for backward as in a training graph (OpDef::saved).
+        const std::size_t own_outputs = out_shapes.size();
+        node.saves = static_cast<bool>(def.saved_shapes);
+        if (node.saves)
+            for (const Shape& saved : def.saved_shapes(op_ctx)) out_shapes.push_back(saved);
 
         const dnnl::memory x = make(desc_of(shape, src_tag), shape, src);
         std::vector<dnnl::memory> inputs = {x};
@@ -78,9 +83,8 @@ public:
                 param_shapes.push_back(p.shape);
             }
         }
-        opgraph::KernelContext ctx{node,           engine_,      true,       in_shapes,
-                                   {x.get_desc()}, param_shapes, out_shapes, nullptr,
-                                   &step_,         kSeed,        {}};
+        opgraph::KernelContext ctx{node,         engine_,    true,   in_shapes, {x.get_desc()},
+                                   param_shapes, out_shapes, &step_, kSeed,     {}};
         forward_ = def.kernel(ctx);
         std::vector<dnnl::memory> outputs;
         for (const auto& desc : forward_->output_descs()) outputs.emplace_back(desc, engine_);
@@ -96,6 +100,7 @@ public:
         // Backward: diff_dst = 1 - 0.01 * i in another layout, then src when the op takes it.
         const opgraph::OpDef& bdef = *ops.find(op + "_backward");
         opgraph::Node bnode = node;
+        bnode.saves = false;
         bnode.name = "n/backward";
         bnode.op = bdef.name;
         bnode.attrs.set(opgraph::kForwardAttr, std::string("n"));
@@ -108,15 +113,20 @@ public:
         std::vector<dnnl::memory> binputs = {d};
         std::vector<Shape> bshapes = {dshape};
         std::vector<dnnl::memory::desc> bdescs = {d.get_desc()};
-        if (bdef.inputs.size() > 1) {
-            binputs.push_back(x);
-            bshapes.push_back(shape);
-            bdescs.push_back(x.get_desc());
+        // Then src, or what the forward saved, as the backward op names them.
+        for (std::size_t i = 1; i < bdef.inputs.size(); ++i) {
+            const auto saved = std::find(def.saved.begin(), def.saved.end(), bdef.inputs[i]);
+            const std::size_t output =
+                own_outputs + static_cast<std::size_t>(saved - def.saved.begin());
+            const dnnl::memory& m = bdef.inputs[i] == "src" ? x : outputs.at(output);
+            binputs.push_back(m);
+            bshapes.push_back(bdef.inputs[i] == "src" ? shape : out_shapes.at(output));
+            bdescs.push_back(m.get_desc());
         }
         const opgraph::OpContext bop_ctx(bnode.name, bnode.attrs, bshapes);
         const std::vector<Shape> bout_shapes = bdef.infer_shapes(bop_ctx);
-        opgraph::KernelContext bctx{bnode,       engine_,        true,   bshapes, bdescs, {},
-                                    bout_shapes, forward_.get(), &step_, kSeed,   {}};
+        opgraph::KernelContext bctx{bnode, engine_,     true,   bshapes, bdescs,
+                                    {},    bout_shapes, &step_, kSeed,   {}};
         backward_ = bdef.kernel(bctx);
         std::vector<dnnl::memory> boutputs;
         for (const auto& desc : backward_->output_descs()) boutputs.emplace_back(desc, engine_);

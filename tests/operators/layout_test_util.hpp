@@ -38,8 +38,7 @@ inline KernelRun run_kernel_in_layouts(const std::string& op,
     const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
     dnnl::stream stream(engine);
     const std::uint64_t step = 0;
-    KernelContext ctx{node,    engine, training, shapes, {}, {}, node.output_shapes,
-                      nullptr, &step,  0,        {}};
+    KernelContext ctx{node, engine, training, shapes, {}, {}, node.output_shapes, &step, 0, {}};
     std::vector<dnnl::memory> input_memories;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         const auto tag = i < tags.size() ? tags[i] : dnnl::memory::format_tag::undef;

@@ -200,4 +200,59 @@ training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
     }
 }
 
+// What a forward kernel keeps for backward (weight snapshots, batch statistics, workspaces,
+// masks) is a value of the training graph: the forward node saves it as outputs after its own
+// and the backward nodes name it as an input, so the memory plan sees it and nothing links
+// kernels behind the graph's back.
+TEST(Autodiff, ForwardNodesSaveWhatTheirBackwardNodesRead) {
+    Trainable t = compile(R"(model:
+  inputs: {x: [6, 6, 1]}
+  nodes:
+    - {name: conv, op: conv2d, inputs: x, filters: 4, kernel: 3}
+    - {name: bn, op: batch_norm, inputs: conv}
+    - {name: act, op: relu, inputs: bn}
+    - {name: pool, op: max_pool2d, inputs: act}
+    - {name: drop, op: dropout, inputs: pool, rate: 0.25}
+    - {name: flat, op: flatten, inputs: drop}
+    - {name: out, op: dense, inputs: flat, units: 3}
+    - {name: probs, op: softmax, inputs: out}
+  outputs: [probs]
+training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
+)");
+    const opgraph::Graph& g = t.backward.graph;
+    const auto node = [&](const std::string& name) -> const opgraph::Node& {
+        const opgraph::Node* n = g.find_node(name);
+        EXPECT_NE(n, nullptr) << name;
+        return *n;
+    };
+    using Inputs = std::vector<std::string>;
+    // The first layer needs no gradient of its input, so nothing reads its kernel snapshot.
+    EXPECT_FALSE(node("conv").saves);
+    EXPECT_EQ(node("conv").output_shapes.size(), 1u);
+    EXPECT_EQ(g.find_node("conv/backward_data"), nullptr);
+    ASSERT_EQ(node("out").output_shapes.size(), 2u);
+    EXPECT_EQ(node("out").output_shapes[1], (opgraph::Shape{16, 3}));  // its kernel
+    // Inputs after diff_dst: the forward's inputs and saved values.
+    const auto after_diff = [&](const std::string& name) {
+        const Inputs& in = node(name).inputs;
+        return Inputs(in.begin() + 1, in.end());
+    };
+    EXPECT_TRUE(node("out").saves);
+    EXPECT_EQ(after_diff("out/backward_data"), (Inputs{"flat", "out:1"}));
+    ASSERT_EQ(node("bn").output_shapes.size(), 5u);  // dst, mean, variance, gamma, beta
+    EXPECT_EQ(after_diff("bn/backward"), (Inputs{"conv", "bn:1", "bn:2", "bn:3", "bn:4"}));
+    EXPECT_EQ(after_diff("pool/backward"), (Inputs{"act", "pool:1"}));
+    EXPECT_EQ(after_diff("drop/backward"), (Inputs{"drop:1"}));
+    EXPECT_EQ(node("conv/backward_weights").inputs.size(), 2u);  // diff_dst, src
+    EXPECT_FALSE(node("act").saves);  // relu's backward reads its output, a value already
+    EXPECT_FALSE(node("probs").saves);
+    for (const opgraph::Node& n : g.nodes)
+        EXPECT_TRUE(n.attrs.has(opgraph::kForwardAttr) || n.name.rfind("grad_sum_", 0) == 0 ||
+                    n.output_shapes.size() == 1 || n.saves)
+            << n.name;
+    t.program->run();  // compiles and runs without reaching into other kernels
+    for (float v : t.program->read(t.backward.param_grads.at("conv/kernel")))
+        EXPECT_TRUE(std::isfinite(v));
+}
+
 }  // namespace

@@ -89,6 +89,33 @@ TEST(MemoryPlan, MnistTrainingAndInference) {
         EXPECT_GE(train.largest[i - 1].bytes, train.largest[i].bytes);
 }
 
+// A backward node keeps alive only the values it names: a batch norm's output dies once the
+// relu after it has run (relu's backward reads its own output; batch norm's, its input and
+// the statistics it saved). Each of the 4 blocks then holds 2 tensors T for backward (conv
+// and relu outputs), about 11 T at the peak with the input and the gradients in flight; a
+// batch-norm output kept until its backward put the peak at 14 T.
+TEST(MemoryPlan, BackwardNodesKeepOnlyWhatTheyRead) {
+    std::string layers;
+    for (int block = 0; block < 4; ++block)
+        layers +=
+            "    - {op: conv2d, filters: 8, kernel: 3, padding: same, use_bias: false}\n"
+            "    - {op: batch_norm}\n"
+            "    - {op: relu}\n";
+    const opgraph::ModelFile model = opgraph::parse_model(
+        "model:\n  inputs: {x: [16, 16, 8]}\n  layers:\n" + layers +
+            "    - {op: global_avg_pool}\n    - {op: dense, units: 10}\n    - {op: softmax}\n"
+            "training: {dataset: mnist, optimizer: sgd, loss: categorical_crossentropy}\n",
+        "chain.yaml", ops());
+    opgraph::MemoryPlanOptions options;
+    options.batch_size = 8;
+    options.training = true;
+    const opgraph::Graph training = opgraph::train_pipeline().run(
+        model.graph, opgraph::PassContext{ops(), model.training->loss, {}});
+    const std::int64_t tensor = 8 * 16 * 16 * 8 * 4;
+    const opgraph::MemoryPlan plan = opgraph::plan_memory(training, ops(), options);
+    EXPECT_LT(plan.activation_bytes, 12 * tensor);
+}
+
 TEST(MemoryPlan, AHundredThousandUnitDenseLayerNeedsTensOfGibibytes) {
     const opgraph::Graph g = opgraph::parse_model(R"(model:
   inputs: {x: [100000]}

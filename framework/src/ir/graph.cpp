@@ -40,4 +40,10 @@ bool parse_value_ref(const std::string& text, ValueRef& out) {
     return true;
 }
 
+std::string canonical_value(const std::string& text) {
+    ValueRef ref;
+    if (!parse_value_ref(text, ref)) return text;
+    return value_name(ref.name, static_cast<std::size_t>(ref.output));
+}
+
 }  // namespace opgraph

@@ -18,8 +18,13 @@ GradientBuilder::GradientBuilder(const Node& node, std::vector<std::string> diff
       params_(std::move(params)),
       diff_inputs_(node.inputs.size()) {}
 
-std::string GradientBuilder::output(std::size_t i) const {
-    return i == 0 ? node_.name : node_.name + ":" + std::to_string(i);
+std::string GradientBuilder::output(std::size_t i) const { return value_name(node_.name, i); }
+
+std::string GradientBuilder::saved(std::size_t i) const {
+    if (node_.saves)
+        throw std::logic_error("node '" + node_.name + "' already saves: differentiate it once");
+    reads_saved_ = true;
+    return value_name(node_.name, node_.output_shapes.size() + i);
 }
 
 std::string GradientBuilder::param(const std::string& name) const {

@@ -1,5 +1,6 @@
 #include "opgraph/passes/autodiff.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "opgraph/core/diagnostic.hpp"
@@ -17,24 +18,13 @@ namespace {
     throw GraphError(diagnostics.items());
 }
 
-std::string output_name(const Node& node, std::size_t i) {
-    return i == 0 ? node.name : node.name + ":" + std::to_string(i);
-}
-
-// "n" and "n:0" are the same value.
-std::string canonical(const std::string& value) {
-    ValueRef ref;
-    if (!parse_value_ref(value, ref)) return value;
-    return ref.output == 0 ? ref.name : value;
-}
-
 }  // namespace
 
 BackwardGraph differentiate(const Graph& graph, const std::string& loss, const OpRegistry& ops,
                             const std::set<std::string>& frozen_params) {
     BackwardGraph out;
     out.graph = graph;
-    const std::string loss_value = canonical(loss);
+    const std::string loss_value = canonical_value(loss);
     ValueRef loss_ref;
     parse_value_ref(loss_value, loss_ref);
     const Node* loss_node = graph.find_node(loss_ref.name);
@@ -67,10 +57,10 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
                 }
         }
         for (const std::string& in : node.inputs)
-            needs = needs || requires_grad.count(canonical(in));
+            needs = needs || requires_grad.count(canonical_value(in));
         if (needs)
             for (std::size_t i = 0; i < node.output_shapes.size(); ++i)
-                requires_grad.insert(output_name(node, i));
+                requires_grad.insert(value_name(node.name, i));
     }
 
     out.loss_grad = "d_" + loss_node->name;
@@ -99,7 +89,7 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
         std::vector<std::string> diff_dst;
         bool any = false;
         for (std::size_t i = 0; i < node.output_shapes.size(); ++i) {
-            diff_dst.push_back(gradient_of(output_name(node, i), node));
+            diff_dst.push_back(gradient_of(value_name(node.name, i), node));
             any = any || !diff_dst.back().empty();
         }
         if (!any) continue;  // nothing downstream reaches the loss
@@ -111,13 +101,17 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
                      "cannot be differentiated through this node");
         std::vector<bool> needs;
         for (const std::string& in : node.inputs)
-            needs.push_back(requires_grad.count(canonical(in)) > 0);
+            needs.push_back(requires_grad.count(canonical_value(in)) > 0);
         GradientBuilder builder(node, diff_dst, needs, trainable[node.name]);
         def->gradient(builder);
+        if (builder.reads_saved())
+            std::find_if(out.graph.nodes.begin(), out.graph.nodes.end(), [&](const Node& n) {
+                return n.name == node.name;
+            })->saves = true;
         for (const Node& emitted : builder.emitted()) out.graph.nodes.push_back(emitted);
         for (std::size_t i = 0; i < node.inputs.size(); ++i)
             if (needs[i] && !builder.diff_inputs()[i].empty())
-                contributions[canonical(node.inputs[i])].push_back(builder.diff_inputs()[i]);
+                contributions[canonical_value(node.inputs[i])].push_back(builder.diff_inputs()[i]);
         for (const std::string& p : trainable[node.name]) {
             auto grad = builder.diff_params().find(param_value_name(node.name, p));
             if (grad == builder.diff_params().end())

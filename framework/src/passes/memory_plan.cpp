@@ -148,17 +148,6 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
             if (parse_value_ref(in, ref) && task_of.count(ref.name))
                 after[t].push_back(task_of[ref.name]);
         }
-        if (node.attrs.has(kForwardAttr)) {
-            // A backward kernel may read what its forward kernel read and wrote.
-            const auto forward = task_of.find(node.attrs.get_string(kForwardAttr));
-            if (forward != task_of.end()) {
-                after[t].push_back(forward->second);
-                const Node& f = graph.nodes[forward->second];
-                read.insert(read.end(), f.inputs.begin(), f.inputs.end());
-                for (std::size_t i = 0; i < f.output_shapes.size(); ++i)
-                    read.push_back(value_name(f.name, i));
-            }
-        }
         for (const FoldedNode& folded : node.folded)
             if (folded.side == AffineSide::input) add_params(folded.node, {input_shapes.front()});
         add_params(node, input_shapes);

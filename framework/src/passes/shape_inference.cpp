@@ -1,5 +1,6 @@
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "opgraph/passes/passes.hpp"
@@ -79,6 +80,13 @@ Graph infer_shapes(const Graph& graph, const OpRegistry& ops, Diagnostics& diagn
         std::string oversized;
         try {
             node.output_shapes = def->infer_shapes(ctx);
+            if (node.saves) {
+                if (!def->saved_shapes)
+                    throw std::logic_error("the node saves, but op '" + node.op +
+                                           "' declares nothing to save");
+                for (Shape& shape : def->saved_shapes(ctx))
+                    node.output_shapes.push_back(std::move(shape));
+            }
             for (const Shape& shape : node.output_shapes)
                 if (too_large(shape)) oversized = too_large_message("output", shape);
             if (def->params)  // parameter shapes derive from the same checks

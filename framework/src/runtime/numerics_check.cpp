@@ -36,6 +36,8 @@ std::string unravel(std::size_t index, const Shape& shape) {
 
 void check_finite(const Node& node, const std::string& value, const Shape& shape,
                   const dnnl::memory& memory) {
+    // Not a number of the model: a workspace or mask a kernel saved for backward.
+    if (memory.get_desc().data_type() != dnnl::memory::data_type::f32) return;
     const auto* own = static_cast<const float*>(memory.get_data_handle());
     if (all_finite(own, memory.get_desc().get_size() / sizeof(float))) return;
     // Found one: locate it in IR order (the value may be in a blocked layout).

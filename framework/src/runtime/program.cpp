@@ -58,8 +58,6 @@ struct Program::Impl {
     std::vector<std::unique_ptr<Kernel>> kernels;
     std::vector<std::string> kernel_nodes;
     std::vector<std::string> kernel_ops;
-    std::vector<std::vector<int>> readers;   // per kernel: the kernels that read its parameters
-                                             // (itself and its backward nodes)
     std::map<std::string, int> param_owner;  // parameter -> the kernel that declared it
     std::vector<std::string> updated;        // parameters with an update task, task order
     std::unique_ptr<detail::FlowExecutor> executor;
@@ -81,7 +79,7 @@ struct Program::Impl {
         ValueRef ref;
         if (!parse_value_ref(text, ref))
             throw std::invalid_argument("bad value name '" + text + "'");
-        return ref.output == 0 ? ref.name : text;
+        return canonical_value(text);
     }
 
     const Value& value(const std::string& text) const {
@@ -153,8 +151,7 @@ struct Program::Impl {
             node_error(node, "op '" + node.op +
                                  "' is the identity in inference: run the "
                                  "inference pipeline (its drop_identities pass) before compiling");
-        KernelContext ctx{node,    engine, options.training, {}, {}, {}, {},
-                          nullptr, &step,  options.seed,     {}};
+        KernelContext ctx{node, engine, options.training, {}, {}, {}, {}, &step, options.seed, {}};
         std::vector<dnnl::memory> inputs;
         std::vector<std::size_t> after;
         std::vector<std::string> reads = node.inputs;
@@ -166,22 +163,6 @@ struct Program::Impl {
             if (v.producer >= 0) after.push_back(static_cast<std::size_t>(v.producer));
         }
         const int index = static_cast<int>(kernels.size());
-        readers.push_back({index});
-        if (node.attrs.has(kForwardAttr)) {
-            const std::string& forward = node.attrs.get_string(kForwardAttr);
-            for (std::size_t k = 0; k < kernel_nodes.size(); ++k)
-                if (kernel_nodes[k] == forward) {
-                    ctx.forward = kernels[k].get();
-                    after.push_back(k);
-                    readers[k].push_back(index);
-                    // It may read what its forward kernel read and wrote.
-                    reads.insert(reads.end(), kernel_reads[k].begin(), kernel_reads[k].end());
-                    for (const auto& [name, v] : values)
-                        if (v.producer == static_cast<int>(k)) reads.push_back(name);
-                }
-            if (ctx.forward == nullptr)
-                node_error(node, "backward node's forward node '" + forward + "' is not compiled");
-        }
         for (const Shape& s : node.output_shapes)
             ctx.output_shapes.push_back(concrete(s, options.batch_size));
         // Parameters in node order: an input-side folded node's come before the node's own.
@@ -316,8 +297,8 @@ struct Program::Impl {
         pending.clear();
     }
 
-    // The update task of `param`: after its gradient's producer and after every kernel that
-    // reads the parameter (the node declaring it and that node's backward nodes).
+    // The update task of `param`: after its gradient's producer and after the kernel of the
+    // node declaring it, the only one that reads it (backward kernels read what it saved).
     void add_update(const std::string& param, const std::string& gradient,
                     const ParamUpdate& update, std::vector<detail::FlowTask>& tasks) {
         const auto owner = param_owner.find(param);
@@ -330,8 +311,7 @@ struct Program::Impl {
                                         "' is not row-major over the parameter's shape");
         std::vector<std::size_t> after;
         if (g.producer >= 0) after.push_back(static_cast<std::size_t>(g.producer));
-        for (int k : readers[static_cast<std::size_t>(owner->second)])
-            after.push_back(static_cast<std::size_t>(k));
+        after.push_back(static_cast<std::size_t>(owner->second));
         float* value = static_cast<float*>(p.memory.get_data_handle());
         const float* grad = static_cast<const float*>(g.memory.get_data_handle());
         const auto count = static_cast<std::size_t>(element_count(p.shape));

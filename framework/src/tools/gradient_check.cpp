@@ -131,6 +131,7 @@ CaseGraph build_case(const OpRegistry& ops, const OpDef& def, const GradCheckCas
         out.checked.emplace_back(it->first, it->second);
     }
     if (out.checked.empty()) throw std::runtime_error("the gradient rule gives no gradient at all");
+    g.nodes.front().saves = builder.reads_saved();
     for (const Node& n : builder.emitted()) g.nodes.push_back(n);
     for (const auto& [value, grad] : out.checked) {
         g.outputs.push_back(grad);

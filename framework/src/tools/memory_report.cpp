@@ -77,7 +77,7 @@ std::string format_memory_plans(const ModelFile& model, const OpRegistry& ops,
                 << ", " << bytes_str(plan.largest[i].bytes) << ")";
         out << "\n";
     }
-    out << "Not planned: oneDNN scratchpads, pooling workspaces and weight reorders inside "
+    out << "Not planned: oneDNN scratchpads, and reordered inputs and inference weights inside "
            "kernels.\n";
     return out.str();
 }

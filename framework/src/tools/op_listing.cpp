@@ -26,6 +26,11 @@ void describe_op(const OpDef& def, std::ostringstream& out) {
     for (std::size_t i = 0; i < def.inputs.size(); ++i) out << (i ? ", " : "") << def.inputs[i];
     if (def.variadic_min > 0) out << " (" << def.variadic_min << " or more)";
     out << "\n";
+    if (!def.saved.empty()) {
+        out << "    saves for backward (training): ";
+        for (std::size_t i = 0; i < def.saved.size(); ++i) out << (i ? ", " : "") << def.saved[i];
+        out << "\n";
+    }
     describe_attrs(def.attrs, out);
 }
 

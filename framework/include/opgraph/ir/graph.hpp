@@ -38,6 +38,9 @@ struct Node {
     std::vector<SourceLocation> input_where;
     std::map<std::string, SourceLocation> attr_where;  // attributes the user wrote
     std::vector<Shape> output_shapes;                  // filled by infer_shapes()
+    // Training graphs only (set by autodiff): the node's outputs are followed by what its
+    // op saves for the backward nodes (OpDef::saved), and its kernel writes them.
+    bool saves = false;
     // Inference graphs only (the fold_affine pass): per-channel affine nodes (batch norm)
     // whose maps this node's kernel applies, the input side first, at most one per side.
     // They keep their names, attributes and parameters ("bn/gamma").
@@ -74,5 +77,7 @@ struct ValueRef {
 };
 // Returns false when `text` is not of the form name or name:index.
 bool parse_value_ref(const std::string& text, ValueRef& out);
+// The one spelling of a value reference: "n" for "n" and "n:0", else the text itself.
+std::string canonical_value(const std::string& text);
 
 }  // namespace opgraph

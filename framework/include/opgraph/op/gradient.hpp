@@ -4,8 +4,9 @@
 // gradients flowing into its outputs. The rule emits backward nodes (ordinary ops, usually
 // declared in the same file as the forward op) and says which value holds the gradient of
 // each input and parameter. Emitted nodes are named "<node>/<suffix>", carry the forward
-// node's attributes plus "forward" = the forward node's name (so their kernels can reach
-// the forward kernel's primitive descriptor and workspace), and run on the same executor.
+// node's attributes plus "forward" = the forward node's name, and run on the same executor.
+// What the forward kernel keeps for them (OpDef::saved) they take as inputs (saved()); a
+// backward kernel shares nothing else with the forward node's kernel.
 #pragma once
 
 #include <map>
@@ -34,6 +35,10 @@ public:
     std::string param(const std::string& name) const;  // throws for a parameter not trained
     // True when `name` is a trainable parameter whose gradient is wanted (frozen ones are not).
     bool has_param(const std::string& name) const;
+    // The value holding what the forward kernel saved, number i of its op's OpDef::saved
+    // ("n:k" after the node's own outputs). Reading one makes the forward node save them all.
+    std::string saved(std::size_t i) const;
+    bool reads_saved() const { return reads_saved_; }
     // The gradient flowing into output i.
     const std::string& diff_dst(std::size_t i = 0) const { return diff_dst_.at(i); }
     // False when nothing upstream needs input i's gradient (a graph input, frozen path).
@@ -58,6 +63,7 @@ private:
     std::vector<Node> emitted_;
     std::vector<std::string> diff_inputs_;  // empty string: no gradient
     std::map<std::string, std::string> diff_params_;
+    mutable bool reads_saved_ = false;
 };
 
 }  // namespace opgraph

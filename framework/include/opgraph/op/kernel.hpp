@@ -70,9 +70,6 @@ struct KernelContext {
     std::vector<dnnl::memory::desc> input_descs;  // data inputs, as their producers made them
     std::vector<Shape> param_shapes;              // the node's parameters (ParamSpec order)
     std::vector<Shape> output_shapes;             // concrete
-    // For backward ops: the kernel of the forward node named by the "forward" attribute
-    // (its primitive descriptor is oneDNN's hint; it owns workspaces and saved statistics).
-    Kernel* forward = nullptr;
     // The training step counter (Program::set_step), for kernels whose randomness must be a
     // function of (seed, step, element) only, such as dropout. Never null.
     const std::uint64_t* step = nullptr;

@@ -96,6 +96,15 @@ struct OpDef {
     std::function<std::vector<Shape>(const OpContext&)> infer_shapes;
     // Parameters the node owns; empty function: none.
     std::function<std::vector<ParamSpec>(const OpContext&)> params;
+    // What a training forward kernel keeps for the backward kernels (weight snapshots, batch
+    // statistics, workspaces, masks), one name each, for `opgraph ops` and error messages. When
+    // a gradient rule reads one (GradientBuilder::saved), autodiff marks the forward node
+    // (Node::saves) and its outputs are followed by these values, in this order, with the shapes
+    // saved_shapes gives (those with a batch dimension have it first); the backward nodes take
+    // them as inputs like any other value. A saved value's bytes are those of the descriptor
+    // the kernel gives it (a workspace or mask may be of another data type than f32).
+    std::vector<std::string> saved;
+    std::function<std::vector<Shape>(const OpContext&)> saved_shapes;
     // Forward multiply-adds per sample, given the output shapes; empty function: 0.
     std::function<std::int64_t(const OpContext&, const std::vector<Shape>&)> macs;
 

@@ -70,9 +70,11 @@ struct MemoryPlanOptions {
 };
 
 // Plans `graph` (shapes inferred) as a Program compiled for options.batch_size would hold
-// it, every value as f32 in its plain layout (blocked layouts can pad channels a little).
-// Kernel-private buffers (oneDNN scratchpads, pooling workspaces, weight reorders) are not
-// in it. Throws GraphError naming the node whose op is unknown.
+// it, every value as f32 in its plain layout (blocked layouts can pad channels a little; a
+// saved workspace or mask takes fewer bytes). What forward saves for backward (OpDef::saved)
+// is in it as values; kernel-private buffers (oneDNN scratchpads, inputs reordered into a
+// primitive's layout, inference weights) are not. Throws GraphError naming the node whose op is
+// unknown.
 MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops, const MemoryPlanOptions& options);
 
 }  // namespace opgraph

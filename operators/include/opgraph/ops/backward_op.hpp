@@ -36,19 +36,19 @@ inline OpDef backward_op(const OpDef& forward, const std::string& name,
 
 // What a single-input op's backward kernel reads besides diff_dst: the forward input (src)
 // or the forward output (dst, e.g. eltwise *_use_dst_for_bwd).
-enum class SavedValue { src, dst };
+enum class ForwardValue { src, dst };
 
-// Gives a single-input op its backward op "<name>_backward" (inputs diff_dst and the saved
+// Gives a single-input op its backward op "<name>_backward" (inputs diff_dst and that forward
 // value -> diff_src, src's shape) with `kernel`, and the gradient rule that emits it.
-inline void add_unary_backward(OpDef& def, SavedValue saved, KernelFn kernel) {
+inline void add_unary_backward(OpDef& def, ForwardValue reads, KernelFn kernel) {
     const std::string backward_name = def.name + "_backward";
-    def.gradient = [backward_name, saved](GradientBuilder& b) {
+    def.gradient = [backward_name, reads](GradientBuilder& b) {
         if (!b.needs_diff_input(0)) return;
-        const std::string value = saved == SavedValue::src ? b.input(0) : b.output();
+        const std::string value = reads == ForwardValue::src ? b.input(0) : b.output();
         b.set_diff_input(0, b.emit("backward", backward_name, {b.diff_dst(), value}));
     };
-    OpDef backward =
-        backward_op(def, backward_name, {"diff_dst", saved == SavedValue::src ? "src" : "dst"}, 1);
+    OpDef backward = backward_op(def, backward_name,
+                                 {"diff_dst", reads == ForwardValue::src ? "src" : "dst"}, 1);
     backward.kernel = std::move(kernel);
     def.companions.push_back(std::move(backward));
 }

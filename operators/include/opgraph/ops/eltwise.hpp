@@ -84,7 +84,7 @@ inline void add_eltwise_kernels(OpDef& def, std::function<Eltwise(const AttrMap&
         return std::make_unique<EltwiseForwardKernel>(ctx, algorithm(ctx.node.attrs));
     };
     add_unary_backward(
-        def, SavedValue::dst, [algorithm](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
+        def, ForwardValue::dst, [algorithm](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
             return std::make_unique<EltwiseBackwardKernel>(ctx, algorithm(ctx.node.attrs));
         });
 }

@@ -1,12 +1,12 @@
 // An OpDef's kernel functions (OpDef::kernel, a backward op's kernel): one that constructs a
-// kernel class from the context, and, inside a backward kernel, reaching the kernel of the
-// forward node it differentiates (KernelContext::forward) as its class.
+// kernel class from the context, and, inside a backward kernel, the context its forward node
+// was compiled with (to rebuild the forward primitive descriptor oneDNN takes as a hint).
 #pragma once
 
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "opgraph/op/gradient.hpp"
 #include "opgraph/op/kernel.hpp"
@@ -23,17 +23,21 @@ std::unique_ptr<Kernel> make_kernel(const KernelContext& ctx) {
     return std::make_unique<K>(ctx);
 }
 
-// The forward kernel of a backward kernel (KernelContext::forward) as its class. Throws
-// std::invalid_argument naming `op` when there is none or it is of another op.
-template <class ForwardKernel>
-const ForwardKernel& forward_kernel(const KernelContext& ctx, const std::string& op) {
-    const auto* kernel = dynamic_cast<const ForwardKernel*>(ctx.forward);
-    if (kernel == nullptr) {
-        throw std::invalid_argument(op + " needs the kernel of its forward node (attribute '" +
-                                    kForwardAttr + "'), got " +
-                                    (ctx.forward == nullptr ? "none" : "another op's kernel"));
+// The context the forward node was compiled with, as a backward kernel rebuilds it to
+// construct the forward kernel's primitive descriptor (oneDNN's hint) and layout choices: the
+// backward node's attributes (the forward's, copied), training, the forward's data inputs
+// taken from ctx's inputs `inputs`, and its output shaped as diff_dst (ctx's input 0). The
+// rebuilt forward kernel is never bound or run; what the forward node's kernel saved comes as
+// inputs (OpDef::saved).
+inline KernelContext forward_context(const KernelContext& ctx,
+                                     const std::vector<std::size_t>& inputs) {
+    KernelContext forward{ctx.node, ctx.engine, true, {}, {}, {}, {ctx.input_shapes.at(0)},
+                          ctx.step, ctx.seed,   {}};
+    for (std::size_t i : inputs) {
+        forward.input_shapes.push_back(ctx.input_shapes.at(i));
+        forward.input_descs.push_back(ctx.input_descs.at(i));
     }
-    return *kernel;
+    return forward;
 }
 
 }  // namespace opgraph::ops

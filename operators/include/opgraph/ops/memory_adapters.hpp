@@ -70,17 +70,21 @@ private:
     dnnl::reorder reorder_;
 };
 
-// A parameter as a training forward primitive reads it: always a private copy (in the
-// primitive's layout), refreshed by a reorder at the start of each step. Backward kernels
-// read that copy, so they see the values the forward step used even when an optimizer has
-// already updated the parameter (updates may overlap the rest of backward), and the backward
-// nodes need not name the parameter as an input.
+// A parameter as a training forward primitive reads it: always a copy (in the primitive's
+// layout), refreshed by a reorder at the start of each step. The copy is a value the node
+// saves for its backward nodes (OpDef::saved), so they see the values the forward step used
+// even when an optimizer has already updated the parameter (updates may overlap the rest of
+// backward); a node that saves nothing keeps it private.
 class ParamSnapshot {
 public:
     void bind(const dnnl::memory& given, const dnnl::memory::desc& wanted,
               const dnnl::engine& engine) {
+        bind_into(given, dnnl::memory(wanted, engine));
+    }
+    // The copy is `target` (a saved output), in its layout.
+    void bind_into(const dnnl::memory& given, const dnnl::memory& target) {
         given_ = given;
-        memory_ = dnnl::memory(wanted, engine);
+        memory_ = target;
         reorder_ = dnnl::reorder(given_, memory_);
     }
     void prepare(dnnl::stream& stream) {
@@ -106,6 +110,15 @@ inline dnnl::memory view_as(const dnnl::memory& memory, const dnnl::memory::desc
                                     std::to_string(memory.get_desc().get_size()) +
                                     " bytes as one of " + std::to_string(desc.get_size()));
     return dnnl::memory(desc, engine, memory.get_data_handle());
+}
+
+// `desc`'s layout (dims, blocking, strides in elements) for elements of type `type`: a
+// mask saved in the layout of the values it masks.
+inline dnnl::memory::desc with_data_type(const dnnl::memory::desc& desc,
+                                         dnnl::memory::data_type type) {
+    dnnl::memory::desc out = desc;
+    out.data.data_type = static_cast<dnnl_data_type_t>(type);
+    return out;
 }
 
 // An f32 descriptor with format_tag::any: the primitive picks the layout.

@@ -44,15 +44,17 @@ inline PoolWindow pool2d_window(const KernelContext& ctx, dnnl::algorithm algori
             {window.height.pad_end, window.width.pad_end}};
 }
 
-// inputs: src -> dst. The primitive's dst is `dst` (format_tag::any: oneDNN gives it the
-// input's layout), and so is the node's output, unless `output` is given: a plain descriptor
-// of other dims over the bytes of dst's dims in nhwc (global_avg_pool's (N, C) for a
-// (N, C, 1, 1) dst). Then a dst oneDNN chose blocked is reordered into the output.
+// inputs: src -> dst[, workspace]. The primitive's dst is `dst` (format_tag::any: oneDNN
+// gives it the input's layout), and so is the node's output, unless `output` is given: a plain
+// descriptor of other dims over the bytes of dst's dims in nhwc (global_avg_pool's (N, C) for
+// a (N, C, 1, 1) dst). Then a dst oneDNN chose blocked is reordered into the output. Max
+// pooling in training records where each maximum came from in oneDNN's workspace: output 1
+// when the node saves (OpDef::saved "workspace"), otherwise private.
 class PoolForwardKernel : public PrimitiveKernel {
 public:
     PoolForwardKernel(const KernelContext& ctx, const PoolWindow& window,
                       const dnnl::memory::desc& dst, const dnnl::memory::desc& output = {})
-        : engine_(ctx.engine), window_(window) {
+        : engine_(ctx.engine), window_(window), saves_(ctx.node.saves) {
         const auto prop =
             ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
         pd_ = dnnl::pooling_forward::primitive_desc(
@@ -65,15 +67,11 @@ public:
             outputs_ = {output};
             output_as_dst_ = dnnl::memory::desc(pd_.dst_desc().dims(), dnnl::memory::data_type::f32,
                                                 dnnl::memory::format_tag::nhwc);
-            if (output_as_dst_ != pd_.dst_desc()) {
-                dst_ = dnnl::memory(pd_.dst_desc(), ctx.engine);
+            if (output_as_dst_ != pd_.dst_desc())
                 to_output_ = dnnl::reorder(dnnl::reorder::primitive_desc(
                     ctx.engine, pd_.dst_desc(), ctx.engine, output_as_dst_));
-            }
         }
-        // Max pooling in training records where each maximum came from.
-        if (pd_.workspace_desc().get_size() > 0)
-            workspace_ = dnnl::memory(pd_.workspace_desc(), ctx.engine);
+        if (saves_) outputs_.push_back(pd_.workspace_desc());
         primitive_ = dnnl::pooling_forward(pd_);
         impl_ = pd_.impl_info_str();
     }
@@ -81,8 +79,12 @@ public:
               const std::vector<dnnl::memory>& outputs) override {
         bind_input(DNNL_ARG_SRC, inputs.at(0), pd_.src_desc(), engine_);
         output_ = view_as(outputs.at(0), output_as_dst_, engine_);
+        if (to_output_) dst_ = dnnl::memory(pd_.dst_desc(), engine_);
         args_[DNNL_ARG_DST] = dst_ ? dst_ : output_;
-        if (workspace_) args_[DNNL_ARG_WORKSPACE] = workspace_;
+        if (saves_)
+            args_[DNNL_ARG_WORKSPACE] = outputs.at(1);
+        else if (pd_.workspace_desc().get_size() > 0)
+            args_[DNNL_ARG_WORKSPACE] = dnnl::memory(pd_.workspace_desc(), engine_);
     }
     void execute(dnnl::stream& stream) override {
         PrimitiveKernel::execute(stream);
@@ -90,7 +92,6 @@ public:
     }
     const dnnl::pooling_forward::primitive_desc& pd() const { return pd_; }
     const PoolWindow& window() const { return window_; }
-    const dnnl::memory& workspace() const { return workspace_; }
     // The node's output, and its bytes seen with the primitive's dst dims.
     const dnnl::memory::desc& output_desc() const { return outputs_.front(); }
     const dnnl::memory::desc& output_as_dst() const { return output_as_dst_; }
@@ -98,31 +99,35 @@ public:
 private:
     dnnl::engine engine_;
     PoolWindow window_;
+    bool saves_ = false;
     dnnl::pooling_forward::primitive_desc pd_;
     dnnl::memory::desc output_as_dst_;
     dnnl::memory output_;
     dnnl::memory dst_;  // the primitive's own dst when it cannot write the output directly
     dnnl::reorder to_output_;
-    dnnl::memory workspace_;
 };
 
-// inputs: diff_dst, src -> diff_src (in the forward input's layout). Reaches the forward
-// kernel for the hint and, for max pooling, its workspace; src only gives the shape.
+// inputs: diff_dst, src[, workspace] -> diff_src (in the forward input's layout). The forward
+// kernel, rebuilt from this node's context with `forward` (the op's kernel function), gives
+// the hint and the forward's layouts; src only gives the shape and layout.
 class PoolBackwardKernel : public PrimitiveKernel {
 public:
-    explicit PoolBackwardKernel(const KernelContext& ctx) : engine_(ctx.engine) {
-        forward_ = dynamic_cast<const PoolForwardKernel*>(ctx.forward);
-        if (forward_ == nullptr)
-            throw std::logic_error("the forward node of a pooling backward is not a pooling");
-        const PoolWindow& w = forward_->window();
-        if (w.algorithm == dnnl::algorithm::pooling_max && !forward_->workspace())
-            throw std::runtime_error(
-                "max pooling backward needs its forward node compiled for training (the "
-                "workspace holds where each maximum came from)");
-        const auto& hint = forward_->pd();
+    PoolBackwardKernel(const KernelContext& ctx, const KernelFn& forward) : engine_(ctx.engine) {
+        std::unique_ptr<Kernel> rebuilt = forward(forward_context(ctx, {1}));
+        const auto* pool = dynamic_cast<const PoolForwardKernel*>(rebuilt.get());
+        if (pool == nullptr)
+            throw std::logic_error("the forward kernel of a pooling backward is not a pooling");
+        const auto& hint = pool->pd();
+        const PoolWindow& w = pool->window();
         pd_ = dnnl::pooling_backward::primitive_desc({w.algorithm, hint.src_desc(), hint.dst_desc(),
                                                       w.strides, w.kernel, w.pad_begin, w.pad_end},
                                                      ctx.engine, hint);
+        output_desc_ = pool->output_desc();
+        output_as_dst_ = pool->output_as_dst();
+        workspace_ = hint.workspace_desc().get_size() > 0;
+        if (workspace_ && ctx.input_shapes.size() < 3)
+            throw std::invalid_argument(
+                "max pooling backward needs the workspace its forward node saved (input 3)");
         outputs_ = {pd_.diff_src_desc()};
         primitive_ = dnnl::pooling_backward(pd_);
         impl_ = pd_.impl_info_str();
@@ -131,27 +136,45 @@ public:
               const std::vector<dnnl::memory>& outputs) override {
         // diff_dst laid out as the forward's output, seen with the primitive's dims, then in
         // the primitive's layout (each step a no-op when the layouts already agree).
-        bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), forward_->output_desc(), engine_);
-        const dnnl::memory as_dst =
-            view_as(args_[DNNL_ARG_DIFF_DST], forward_->output_as_dst(), engine_);
+        bind_input(DNNL_ARG_DIFF_DST, inputs.at(0), output_desc_, engine_);
+        const dnnl::memory as_dst = view_as(args_[DNNL_ARG_DIFF_DST], output_as_dst_, engine_);
         bind_input(DNNL_ARG_DIFF_DST, as_dst, pd_.diff_dst_desc(), engine_);
         args_[DNNL_ARG_DIFF_SRC] = outputs.at(0);
-        if (forward_->workspace()) args_[DNNL_ARG_WORKSPACE] = forward_->workspace();
+        if (workspace_) args_[DNNL_ARG_WORKSPACE] = inputs.at(2);
     }
 
 private:
     dnnl::engine engine_;
-    const PoolForwardKernel* forward_ = nullptr;
     dnnl::pooling_backward::primitive_desc pd_;
+    dnnl::memory::desc output_desc_;
+    dnnl::memory::desc output_as_dst_;
+    bool workspace_ = false;
 };
 
-// Gives a pooling op its backward op "<name>_backward" (diff_dst, src -> diff_src) and the
-// gradient rule emitting it.
-inline void add_pool_backward(OpDef& def) {
-    add_unary_backward(def, SavedValue::src,
-                       [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
-                           return std::make_unique<PoolBackwardKernel>(ctx);
-                       });
+// Gives a pooling op (its kernel function already set) its backward op "<name>_backward"
+// (diff_dst, src[, workspace] -> diff_src) and the gradient rule emitting it. Max pooling
+// saves oneDNN's workspace (`saves_workspace`), as many bytes as dst has elements or more.
+inline void add_pool_backward(OpDef& def, bool saves_workspace) {
+    const std::string backward_name = def.name + "_backward";
+    std::vector<std::string> inputs{"diff_dst", "src"};
+    if (saves_workspace) {
+        def.saved = {"workspace"};
+        def.saved_shapes = [shapes = def.infer_shapes](const OpContext& ctx) {
+            return std::vector<Shape>{shapes(ctx).at(0)};
+        };
+        inputs.push_back("workspace");
+    }
+    def.gradient = [backward_name, saves_workspace](GradientBuilder& b) {
+        if (!b.needs_diff_input(0)) return;
+        std::vector<std::string> in{b.diff_dst(), b.input(0)};
+        if (saves_workspace) in.push_back(b.saved(0));
+        b.set_diff_input(0, b.emit("backward", backward_name, std::move(in)));
+    };
+    OpDef backward = backward_op(def, backward_name, std::move(inputs), 1);
+    backward.kernel = [forward = def.kernel](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
+        return std::make_unique<PoolBackwardKernel>(ctx, forward);
+    };
+    def.companions.push_back(std::move(backward));
 }
 
 }  // namespace opgraph::ops

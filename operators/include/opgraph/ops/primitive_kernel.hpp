@@ -71,12 +71,13 @@ public:
     }
 
 protected:
-    // Binds parameter argument `arg` to `given` in the layout `wanted`: through a
-    // ParamSnapshot refreshed at every step when `training` (backward kernels read it),
-    // otherwise through a constant refreshed by prepare_constants() (reordered only when the
-    // layouts differ).
+    // Binds parameter argument `arg` to `given` in the layout `wanted`: when `training`,
+    // through a ParamSnapshot refreshed at every step, into `saved` when the node saves it
+    // for backward (an output of descriptor `wanted`); otherwise through a constant refreshed
+    // by prepare_constants() (reordered only when the layouts differ).
     void bind_param(int arg, const dnnl::memory& given, const dnnl::memory::desc& wanted,
-                    const dnnl::engine& engine, bool training) {
+                    const dnnl::engine& engine, bool training,
+                    const dnnl::memory& saved = dnnl::memory()) {
         if (!training) {
             constants_.emplace_back();
             constants_.back().bind(given, wanted, engine);
@@ -84,7 +85,10 @@ protected:
             return;
         }
         snapshots_.emplace_back();
-        snapshots_.back().bind(given, wanted, engine);
+        if (saved)
+            snapshots_.back().bind_into(given, saved);
+        else
+            snapshots_.back().bind(given, wanted, engine);
         args_[arg] = snapshots_.back().memory();
     }
 

@@ -55,7 +55,7 @@ inline void add_reshape_kernels(OpDef& def) {
     def.kernel = [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
         return std::make_unique<ReshapeKernel>(ctx, ctx.output_shapes.at(0));
     };
-    add_unary_backward(def, SavedValue::src,
+    add_unary_backward(def, ForwardValue::src,
                        [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
                            return std::make_unique<ReshapeKernel>(ctx, ctx.input_shapes.at(1));
                        });

@@ -23,8 +23,7 @@ namespace opgraph::ops {
 template <class Forward>
 class SoftmaxForwardKernel : public PrimitiveKernel {
 public:
-    explicit SoftmaxForwardKernel(const KernelContext& ctx)
-        : engine_(ctx.engine), training_(ctx.training) {
+    explicit SoftmaxForwardKernel(const KernelContext& ctx) : engine_(ctx.engine) {
         const auto prop =
             ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
         pd_ = typename Forward::primitive_desc(
@@ -38,30 +37,22 @@ public:
         bind_input(DNNL_ARG_SRC, inputs.at(0), pd_.src_desc(), engine_);
         args_[DNNL_ARG_DST] = outputs.at(0);
     }
-    const typename Forward::primitive_desc& pd() const { return pd_; }
-    bool training() const { return training_; }
 
 private:
     dnnl::engine engine_;
-    bool training_ = false;
     typename Forward::primitive_desc pd_;
 };
 
-// inputs: diff_dst, dst -> diff_src, with softmax_backward / logsoftmax_backward. The forward
-// kernel's primitive descriptor is the hint (a new one when the forward ran for inference).
+// inputs: diff_dst, dst -> diff_src, with softmax_backward / logsoftmax_backward. The hint is
+// a training forward primitive descriptor over dst's layout (the forward's output keeps its
+// input's).
 template <class Forward, class Backward>
 class SoftmaxBackwardKernel : public PrimitiveKernel {
 public:
     explicit SoftmaxBackwardKernel(const KernelContext& ctx) : engine_(ctx.engine) {
         const int axis = logical_axis_attr(ctx);
-        const auto* forward = dynamic_cast<const SoftmaxForwardKernel<Forward>*>(ctx.forward);
-        typename Forward::primitive_desc hint;
-        if (forward != nullptr && forward->training()) {
-            hint = forward->pd();
-        } else {
-            hint = typename Forward::primitive_desc(
-                {dnnl::prop_kind::forward_training, ctx.input_descs.at(1), axis}, ctx.engine);
-        }
+        const typename Forward::primitive_desc hint(
+            {dnnl::prop_kind::forward_training, ctx.input_descs.at(1), axis}, ctx.engine);
         const dnnl::memory::desc dst = hint.dst_desc();
         pd_ = typename Backward::primitive_desc({dst, dst, axis}, ctx.engine, hint);
         outputs_ = {pd_.diff_src_desc()};
@@ -87,7 +78,7 @@ void add_softmax_kernels(OpDef& def) {
     def.kernel = [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
         return std::make_unique<SoftmaxForwardKernel<Forward>>(ctx);
     };
-    add_unary_backward(def, SavedValue::dst,
+    add_unary_backward(def, ForwardValue::dst,
                        [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
                            return std::make_unique<SoftmaxBackwardKernel<Forward, Backward>>(ctx);
                        });

@@ -63,14 +63,14 @@ inline std::vector<ParamSpec> weights_params(const OpContext& ctx, Shape kernel_
 }
 
 // The gradient rule of a weighted layer: through the activation first (from dst), then
-// diff_src (from the forward step's kernel) and the parameter gradients (from src: output 0
-// the kernel's, output 1 the bias's), each only when wanted.
+// diff_src (from the kernel the forward step saved) and the parameter gradients (from src:
+// output 0 the kernel's, output 1 the bias's), each only when wanted.
 inline void weighted_layer_gradient(GradientBuilder& b, const std::string& activation_backward,
                                     const std::string& backward_data,
                                     const std::string& backward_weights) {
     const std::string diff = pre_activation_diff(b, activation_backward);
     if (b.needs_diff_input(0))
-        b.set_diff_input(0, b.emit("backward_data", backward_data, {diff, b.input(0)}));
+        b.set_diff_input(0, b.emit("backward_data", backward_data, {diff, b.input(0), b.saved(0)}));
     const bool trains_kernel = b.has_param("kernel");
     const bool trains_bias = b.node().attrs.get_bool("use_bias") && b.has_param("bias");
     if (!trains_kernel && !trains_bias) return;
@@ -95,10 +95,13 @@ inline std::vector<Shape> weights_gradient_shapes(
 
 // Gives a weighted layer its gradient rule (weighted_layer_gradient) and the three backward
 // ops it emits, as companions: "<name>_activation_backward" (fused_activation_backward_op),
-// "<name>_backward_data" (diff_dst, src -> diff_src, kernel class BackwardData) and
+// "<name>_backward_data" (diff_dst, src, the saved kernel -> diff_src, kernel class
+// BackwardData) and
 // "<name>_backward_weights" (diff_dst, src -> diff kernel[, diff bias], kernel class
-// BackwardWeights, shapes from the op's params). Call it once def's name, attrs,
-// infer_shapes and params are final: the backward ops copy them.
+// BackwardWeights, shapes from the op's params). The forward saves its kernel parameter as
+// the primitive read it (OpDef::saved "kernel"; its kernel class writes it when Node::saves).
+// Call it once def's name, attrs, infer_shapes and params are final: the backward ops copy
+// them.
 template <class BackwardData, class BackwardWeights>
 void add_weighted_layer_backward(OpDef& def) {
     const std::string activation_backward = def.name + "_activation_backward";
@@ -107,8 +110,12 @@ void add_weighted_layer_backward(OpDef& def) {
     def.gradient = [activation_backward, backward_data, backward_weights](GradientBuilder& b) {
         weighted_layer_gradient(b, activation_backward, backward_data, backward_weights);
     };
+    def.saved = {"kernel"};
+    def.saved_shapes = [params = def.params](const OpContext& ctx) {
+        return std::vector<Shape>{params(ctx).at(0).shape};
+    };
     def.companions.push_back(fused_activation_backward_op(def));
-    OpDef data = backward_op(def, backward_data, {"diff_dst", "src"}, 1);
+    OpDef data = backward_op(def, backward_data, {"diff_dst", "src", "kernel"}, 1);
     data.kernel = make_kernel<BackwardData>;
     def.companions.push_back(std::move(data));
     OpDef weights = backward_op(def, backward_weights, {"diff_dst", "src"}, 1);
