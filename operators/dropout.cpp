@@ -75,16 +75,19 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void mask_range(
     const float* __restrict src, float* __restrict dst, std::uint8_t* __restrict keep,
     std::size_t first, std::size_t n, std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold,
     float scale) {
-    for (std::size_t j = 0; j < n; ++j) {
-        const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
-        // A select, not a branch: the loop vectorises (a NaN stays NaN, as in Keras).
-        const float factor = h >= threshold ? scale : 0.f;
-        dst[j] = src[j] * factor;
+    // Selects, not branches: the loops vectorise (a NaN stays NaN, as in Keras).
+    if (keep == nullptr) {
+        for (std::size_t j = 0; j < n; ++j) {
+            const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
+            dst[j] = src[j] * (h >= threshold ? scale : 0.f);
+        }
+        return;
     }
-    if (keep == nullptr) return;
     for (std::size_t j = 0; j < n; ++j) {
         const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
-        keep[j] = h >= threshold ? 1 : 0;
+        const std::uint32_t kept = h >= threshold ? 1u : 0u;  // (a bool does not vectorise)
+        dst[j] = src[j] * (kept != 0 ? scale : 0.f);
+        keep[j] = static_cast<std::uint8_t>(kept);
     }
 }
 
