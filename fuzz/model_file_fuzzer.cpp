@@ -10,10 +10,12 @@
 #include "opgraph/core/diagnostic.hpp"
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/session.hpp"
+#include "opgraph/train/training_items.hpp"
 
 namespace {
 
 const opgraph::Session* session = nullptr;
+const opgraph::TrainingItemSpecs items = opgraph::TrainingItems{}.specs();
 
 }  // namespace
 
@@ -33,7 +35,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     try {
-        opgraph::parse_model(text, "fuzz.yaml", session->ops());
+        opgraph::parse_model(text, "fuzz.yaml", session->ops(), items);
     } catch (const opgraph::GraphError&) {
     } catch (const std::exception& e) {
         opgraph::fuzz::undocumented_exception(e);

@@ -71,7 +71,7 @@ int bench(const Args& args) {
     options.measure_peak = !no_peak;
 
     Session session(SessionOptions{plugin_path});
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     const BenchReport report = run_benchmark(model, session.ops(), options);
     std::cout << (json ? bench_report_json(report) + "\n" : format_bench_report(report));
     return 0;

@@ -23,6 +23,11 @@ namespace po = boost::program_options;
 
 namespace opgraph::cli {
 
+const TrainingItems& training_items() {
+    static const TrainingItems items;
+    return items;
+}
+
 namespace {
 
 // Options every command that loads plugins takes.
@@ -121,7 +126,7 @@ int summary(const Args& args) {
         return 0;
     if (stage.listed()) return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     const Graph shown = graph_at_stage(model, stage.stage, session.ops());
     std::cout << format_summary(summarize(shown, session.ops())) << "\n"
               << format_memory_plans(model, session.ops(),
@@ -136,7 +141,7 @@ int check(const Args& args) {
                {{"graph", &graph}}))
         return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     const ModelSummary s = summarize(model.graph, session.ops());
     std::cout << graph << ": ok: " << model.graph.nodes.size() << " nodes, "
               << group_thousands(s.total_params) << " parameters"
@@ -157,7 +162,7 @@ int dot(const Args& args) {
         return 0;
     if (stage.listed()) return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     const std::string text = to_dot(graph_at_stage(model, stage.stage, session.ops()));
     if (output.empty())
         std::cout << text;
@@ -209,7 +214,7 @@ int train(const Args& args) {
     options.checkpoint_dir = checkpoint_dir.empty() ? default_checkpoint_dir(graph)
                                                     : std::filesystem::path(checkpoint_dir);
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     Trainer trainer(model, session.ops(), options);
     const InterruptHandler interrupts;
     trainer.fit();
@@ -225,7 +230,7 @@ int eval(const Args& args) {
                common.options, {{"graph", &graph}}))
         return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     if (!model.training) {
         Diagnostics missing;
         missing.add({graph, 0, 0}, {}, "training",
@@ -255,7 +260,7 @@ int predict(const Args& args) {
                {{"graph", &graph}}))
         return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops());
+    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
     const Dataset images = load_images(input);
     Evaluator evaluator(model.graph, {}, session.ops(), run.batch_for(model), run.threads);
     evaluator.load_weights(run.weights);
@@ -289,7 +294,7 @@ int ops(const Args& args) {
         return 0;
     if (kind != "op") {
         try {
-            std::cout << format_item_listing(TrainingItems{}, kind, op);
+            std::cout << format_item_listing(training_items(), kind, op);
         } catch (const std::invalid_argument& e) {
             throw UsageError(e.what());
         }

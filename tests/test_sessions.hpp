@@ -1,10 +1,13 @@
 // Sessions the tests share, created once per test binary: the core plugin alone, and the core
-// plugin plus the test fixture plugin (tests/plugins).
+// plugin plus the test fixture plugin (tests/plugins); and the built-in training item types
+// model files are read against.
 #pragma once
 
 #include <string>
 
+#include "opgraph/ir/training_config.hpp"
 #include "opgraph/op/session.hpp"
+#include "opgraph/train/training_items.hpp"
 
 namespace opgraph::testing {
 
@@ -18,6 +21,11 @@ inline const Session& core_and_test_session() {
         {OPGRAPH_CORE_PLUGIN_DIR, std::string(OPGRAPH_TEST_PLUGIN_DIR) + "/test_good_plugin.so"},
         false}};
     return session;
+}
+
+inline const TrainingItemSpecs& training_specs() {
+    static const TrainingItemSpecs specs = TrainingItems{}.specs();
+    return specs;
 }
 
 }  // namespace opgraph::testing

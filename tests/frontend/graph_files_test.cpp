@@ -6,6 +6,7 @@
 
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/session.hpp"
+#include "test_sessions.hpp"
 
 namespace {
 
@@ -22,7 +23,8 @@ TEST(GraphFiles, EveryShippedGraphIsValid) {
         if (entry.path().extension() != ".yaml") continue;
         SCOPED_TRACE(entry.path().string());
         try {
-            const opgraph::ModelFile model = opgraph::load_model_file(entry.path(), session.ops());
+            const opgraph::ModelFile model = opgraph::load_model_file(
+                entry.path(), session.ops(), opgraph::testing::training_specs());
             EXPECT_TRUE(model.training.has_value());
         } catch (const opgraph::GraphError& e) {
             ADD_FAILURE() << e.what();
@@ -49,7 +51,8 @@ TEST(GraphReadme, ExamplesAreValid) {
         if (example.rfind("model:", 0) != 0) continue;
         SCOPED_TRACE(example);
         try {
-            opgraph::parse_model(example, "README example", session.ops());
+            opgraph::parse_model(example, "README example", session.ops(),
+                                 opgraph::testing::training_specs());
         } catch (const opgraph::GraphError& e) {
             ADD_FAILURE() << e.what();
         }

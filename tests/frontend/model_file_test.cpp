@@ -12,6 +12,7 @@
 
 #include "frontend/model_test_util.hpp"
 #include "opgraph/core/diagnostic.hpp"
+#include "test_sessions.hpp"
 
 namespace {
 
@@ -35,7 +36,7 @@ constexpr std::int64_t None = opgraph::kDynamicDim;
 TEST(ModelFileErrors, UnknownOpInAFileOnDisk) {
     const std::string file = std::string(OPGRAPH_SOURCE_DIR) + "/tests/graphs/unknown_op.yaml";
     try {
-        opgraph::load_model_file(file, ops());
+        opgraph::load_model_file(file, ops(), opgraph::testing::training_specs());
         FAIL() << "loaded";
     } catch (const opgraph::GraphError& e) {
         ASSERT_EQ(e.diagnostics().size(), 1u) << e.what();
@@ -82,7 +83,7 @@ training:
 TEST(ModelFileErrors, RealisticFileOnDiskReportsEveryErrorWithItsPath) {
     const std::string file = std::string(OPGRAPH_SOURCE_DIR) + "/tests/graphs/several_errors.yaml";
     try {
-        opgraph::load_model_file(file, ops());
+        opgraph::load_model_file(file, ops(), opgraph::testing::training_specs());
         FAIL() << "loaded";
     } catch (const opgraph::GraphError& e) {
         const std::vector<Diagnostic>& errors = e.diagnostics();
@@ -103,8 +104,11 @@ TEST(ModelFileErrors, RealisticFileOnDiskReportsEveryErrorWithItsPath) {
 }
 
 TEST(ModelFileErrors, MissingFileAndDirectoryAreRefused) {
-    EXPECT_THROW(opgraph::load_model_file("/no/such/model.yaml", ops()), opgraph::GraphError);
-    EXPECT_THROW(opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/tests/graphs", ops()),
+    EXPECT_THROW(
+        opgraph::load_model_file("/no/such/model.yaml", ops(), opgraph::testing::training_specs()),
+        opgraph::GraphError);
+    EXPECT_THROW(opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/tests/graphs", ops(),
+                                          opgraph::testing::training_specs()),
                  opgraph::GraphError);
 }
 

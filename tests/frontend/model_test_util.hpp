@@ -12,6 +12,7 @@
 #include "opgraph/core/diagnostic.hpp"
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/session.hpp"
+#include "test_sessions.hpp"
 
 namespace opgraph::testing {
 
@@ -22,7 +23,7 @@ inline const opgraph::OpRegistry& ops() {
 }
 
 inline opgraph::ModelFile load(const std::string& text) {
-    return opgraph::parse_model(text, "g.yaml", ops());
+    return opgraph::parse_model(text, "g.yaml", ops(), opgraph::testing::training_specs());
 }
 
 inline std::string dump(const std::vector<Diagnostic>& diagnostics) {
@@ -35,7 +36,7 @@ inline std::string dump(const std::vector<Diagnostic>& diagnostics) {
 inline std::vector<Diagnostic> errors_of(const std::string& text,
                                          const opgraph::YamlLimits& limits = {}) {
     try {
-        opgraph::parse_model(text, "g.yaml", ops(), limits);
+        opgraph::parse_model(text, "g.yaml", ops(), opgraph::testing::training_specs(), limits);
     } catch (const opgraph::GraphError& e) {
         EXPECT_EQ(e.exit_code(), opgraph::ExitCode::invalid_graph);
         return e.diagnostics();

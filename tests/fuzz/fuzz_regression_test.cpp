@@ -82,7 +82,8 @@ class CheckpointInput : public ::testing::TestWithParam<FuzzInput> {};
 
 TEST_P(ModelFileInput, LoadsOrThrowsGraphError) {
     expect_clean_outcome<opgraph::GraphError>(GetParam().file, [](const fs::path& file) {
-        opgraph::load_model_file(file, opgraph::testing::core_session().ops());
+        opgraph::load_model_file(file, opgraph::testing::core_session().ops(),
+                                 opgraph::testing::training_specs());
     });
 }
 
@@ -113,7 +114,7 @@ const opgraph::OpRegistry& core_ops() { return opgraph::testing::core_session().
 // The GraphError parse_model throws for `text` ("" and a failure when it loads).
 std::string graph_error(const std::string& text, const std::string& file) {
     try {
-        opgraph::parse_model(text, file, core_ops());
+        opgraph::parse_model(text, file, core_ops(), opgraph::testing::training_specs());
     } catch (const opgraph::GraphError& e) {
         return e.what();
     }
@@ -151,7 +152,8 @@ TEST(FuzzRegression, MillionCharacterRealAndStringScalarsAreClassified) {
 TEST(FuzzRegression, BlockScalarHeaderWithAMillionCharacterCommentLoads) {
     const std::string text = "model:\n  name: >  #" + std::string(1'000'000, 'x') +
                              "\n    tiny\n  inputs: {x: [4]}\n  layers:\n    - {op: relu}\n";
-    const opgraph::ModelFile model = opgraph::parse_model(text, "long.yaml", core_ops());
+    const opgraph::ModelFile model =
+        opgraph::parse_model(text, "long.yaml", core_ops(), opgraph::testing::training_specs());
     EXPECT_EQ(model.graph.name, "tiny\n");
 }
 
@@ -167,7 +169,7 @@ TEST(FuzzRegression, AnchorUsedInsideItselfIsRefusedQuicklyAndInBoundedMemory) {
     const fs::path file = finding("model_file", "recursive_alias.yaml");
     const auto start = std::chrono::steady_clock::now();
     try {
-        opgraph::load_model_file(file, core_ops());
+        opgraph::load_model_file(file, core_ops(), opgraph::testing::training_specs());
         ADD_FAILURE() << file << " loaded";
     } catch (const opgraph::GraphError& e) {
         EXPECT_NE(std::string(e.what()).find("through aliases; refusing it"), std::string::npos)

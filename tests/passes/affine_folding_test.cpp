@@ -18,8 +18,9 @@ const opgraph::OpRegistry& ops() { return opgraph::testing::core_and_test_sessio
 
 // The graph of `yaml` after the inference pipeline (drop_identities, fold_affine).
 opgraph::Graph graph_of(const std::string& yaml) {
-    const opgraph::Graph loaded =
-        opgraph::parse_model(yaml, "affine_folding_test.yaml", ops()).graph;
+    const opgraph::Graph loaded = opgraph::parse_model(yaml, "affine_folding_test.yaml", ops(),
+                                                       opgraph::testing::training_specs())
+                                      .graph;
     return opgraph::inference_pipeline().run(loaded, opgraph::PassContext{ops(), {}, {}});
 }
 
@@ -121,7 +122,9 @@ TEST(AffineFolding, TrainingProgramsRunEveryBatchNorm) {
     opgraph::ProgramOptions options = inference();
     options.training = true;
     const opgraph::Graph loaded =
-        opgraph::parse_model(model("valid", "[bn2]"), "affine_folding_test.yaml", ops()).graph;
+        opgraph::parse_model(model("valid", "[bn2]"), "affine_folding_test.yaml", ops(),
+                             opgraph::testing::training_specs())
+            .graph;
     opgraph::Program program(loaded, ops(), options);
     EXPECT_EQ(program.implementations().size(), 5u);  // dropout runs in training too
 }

@@ -28,7 +28,8 @@ struct Trainable {
 };
 
 Trainable compile(const std::string& yaml, const std::set<std::string>& frozen = {}) {
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "autodiff.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "autodiff.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     const opgraph::LossGraph loss =
         opgraph::with_loss(model.graph, model.training->loss, session().ops());
     Trainable t;
@@ -132,7 +133,8 @@ training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
 }
 
 TEST(Autodiff, FrozenParametersAndInputsGetNoGradient) {
-    const opgraph::ModelFile model = opgraph::parse_model(R"(model:
+    const opgraph::ModelFile model =
+        opgraph::parse_model(R"(model:
   inputs: {x: [5]}
   layers:
     - {name: first, op: dense, units: 4}
@@ -140,7 +142,7 @@ TEST(Autodiff, FrozenParametersAndInputsGetNoGradient) {
     - {op: softmax}
 training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
 )",
-                                                          "autodiff.yaml", session().ops());
+                             "autodiff.yaml", session().ops(), opgraph::testing::training_specs());
     const auto loss = opgraph::with_loss(model.graph, "categorical_crossentropy", session().ops());
     const auto backward = opgraph::differentiate(loss.graph, loss.loss, session().ops(),
                                                  {"first/kernel", "first/bias"});
@@ -178,7 +180,8 @@ training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
 }
 
 TEST(Autodiff, OpWithoutRuleIsNamed) {
-    const opgraph::ModelFile model = opgraph::parse_model(R"(model:
+    const opgraph::ModelFile model =
+        opgraph::parse_model(R"(model:
   inputs: {x: [5]}
   layers:
     - {op: dense, units: 3}
@@ -186,7 +189,7 @@ TEST(Autodiff, OpWithoutRuleIsNamed) {
     - {op: softmax}
 training: {dataset: mnist, optimizer: adam, loss: categorical_crossentropy}
 )",
-                                                          "autodiff.yaml", session().ops());
+                             "autodiff.yaml", session().ops(), opgraph::testing::training_specs());
     const auto loss = opgraph::with_loss(model.graph, "categorical_crossentropy", session().ops());
     try {
         opgraph::differentiate(loss.graph, loss.loss, session().ops());

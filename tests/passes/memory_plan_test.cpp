@@ -63,7 +63,8 @@ TEST(ShareBuffers, AGrowingTenantEnlargesTheBuffer) {
 
 TEST(MemoryPlan, MnistTrainingAndInference) {
     const opgraph::ModelFile model =
-        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops());
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops(),
+                                 opgraph::testing::training_specs());
     opgraph::MemoryPlanOptions options;
     options.batch_size = 128;
     const opgraph::Graph inference =
@@ -105,7 +106,7 @@ TEST(MemoryPlan, BackwardNodesKeepOnlyWhatTheyRead) {
         "model:\n  inputs: {x: [16, 16, 8]}\n  layers:\n" + layers +
             "    - {op: global_avg_pool}\n    - {op: dense, units: 10}\n    - {op: softmax}\n"
             "training: {dataset: mnist, optimizer: sgd, loss: categorical_crossentropy}\n",
-        "chain.yaml", ops());
+        "chain.yaml", ops(), opgraph::testing::training_specs());
     opgraph::MemoryPlanOptions options;
     options.batch_size = 8;
     options.training = true;
@@ -117,13 +118,14 @@ TEST(MemoryPlan, BackwardNodesKeepOnlyWhatTheyRead) {
 }
 
 TEST(MemoryPlan, AHundredThousandUnitDenseLayerNeedsTensOfGibibytes) {
-    const opgraph::Graph g = opgraph::parse_model(R"(model:
+    const opgraph::Graph g =
+        opgraph::parse_model(R"(model:
   inputs: {x: [100000]}
   layers:
     - {op: dense, units: 100000}
 )",
-                                                  "huge.yaml", ops())
-                                 .graph;
+                             "huge.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
     opgraph::MemoryPlanOptions options;
     options.batch_size = 1;
     const opgraph::MemoryPlan plan = opgraph::plan_memory(g, ops(), options);

@@ -38,7 +38,8 @@ TEST(Pipeline, ThePipelinesAndTheirPasses) {
 }
 
 TEST(Pipeline, InferenceOfMnistDropsDropoutAndFoldsEveryBatchNorm) {
-    const opgraph::ModelFile model = opgraph::load_model_file(kMnist, ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(kMnist, ops(), opgraph::testing::training_specs());
     ASSERT_GT(count_op(model.graph, "dropout"), 0);
     ASSERT_EQ(count_op(model.graph, "batch_norm"), 7);
     const opgraph::Graph g =
@@ -55,7 +56,8 @@ TEST(Pipeline, InferenceOfMnistDropsDropoutAndFoldsEveryBatchNorm) {
 }
 
 TEST(Pipeline, RunStopsAfterTheNamedPass) {
-    const opgraph::ModelFile model = opgraph::load_model_file(kMnist, ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(kMnist, ops(), opgraph::testing::training_specs());
     const opgraph::PassContext context{ops(), model.training->loss, {}};
     const opgraph::Graph loss = opgraph::train_pipeline().run(model.graph, context, "loss");
     EXPECT_EQ(loss.nodes.size(), model.graph.nodes.size() + 1);
@@ -67,13 +69,15 @@ TEST(Pipeline, RunStopsAfterTheNamedPass) {
 }
 
 TEST(Pipeline, TheLossPassNeedsALossOp) {
-    const opgraph::ModelFile model = opgraph::load_model_file(kMnist, ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(kMnist, ops(), opgraph::testing::training_specs());
     EXPECT_THROW(opgraph::train_pipeline().run(model.graph, opgraph::PassContext{ops(), {}, {}}),
                  std::invalid_argument);
 }
 
 TEST(DropInferenceIdentities, ReadersAndOutputsReadTheDroppedNodesInput) {
-    const opgraph::Graph g = opgraph::parse_model(R"(model:
+    const opgraph::Graph g =
+        opgraph::parse_model(R"(model:
   inputs: {x: [4]}
   nodes:
     - {name: d1, op: dropout, inputs: x, rate: 0.5}
@@ -82,8 +86,8 @@ TEST(DropInferenceIdentities, ReadersAndOutputsReadTheDroppedNodesInput) {
     - {name: d3, op: dropout, inputs: r, rate: 0.5}
   outputs: [d3, r]
 )",
-                                                  "identities.yaml", ops())
-                                 .graph;
+                             "identities.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
     const opgraph::Graph out = opgraph::drop_inference_identities(g, ops());
     ASSERT_EQ(out.nodes.size(), 1u);
     EXPECT_EQ(out.nodes[0].inputs, std::vector<std::string>{"x"});

@@ -115,6 +115,7 @@ TEST(Cli, RefusedPluginExitsSix) {
 #include "opgraph/passes/pipeline.hpp"
 #include "opgraph/runtime/program.hpp"
 #include "opgraph/runtime/weights.hpp"
+#include "test_sessions.hpp"
 
 namespace {
 
@@ -123,8 +124,9 @@ std::string mlp_weights() {
     const std::string file =
         (std::filesystem::temp_directory_path() / "opgraph_cli_mlp.safetensors").string();
     const opgraph::Session session{opgraph::SessionOptions{{OPGRAPH_CORE_PLUGIN_DIR}, false}};
-    const opgraph::ModelFile model = opgraph::load_model_file(
-        std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mlp.yaml", session.ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mlp.yaml",
+                                 session.ops(), opgraph::testing::training_specs());
     opgraph::ProgramOptions options;
     options.seed = 1;
     const opgraph::Program program(

@@ -19,7 +19,8 @@ const opgraph::OpRegistry& ops() { return opgraph::testing::core_session().ops()
 
 opgraph::Graph mnist_inference() {
     const opgraph::ModelFile model =
-        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops());
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops(),
+                                 opgraph::testing::training_specs());
     return opgraph::inference_pipeline().run(model.graph, opgraph::PassContext{ops(), {}, {}});
 }
 

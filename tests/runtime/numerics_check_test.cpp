@@ -26,7 +26,8 @@ const char* kYaml = R"(model:
 )";
 
 std::unique_ptr<opgraph::Program> compile(bool check) {
-    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "numerics.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "numerics.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::ProgramOptions options;
     options.batch_size = 3;
     options.check_numerics = check;

@@ -26,7 +26,8 @@ const char* kModel = R"(model:
 )";
 
 opgraph::Graph inference_graph() {
-    const opgraph::Graph g = opgraph::parse_model(kModel, "store.yaml", ops()).graph;
+    const opgraph::Graph g =
+        opgraph::parse_model(kModel, "store.yaml", ops(), opgraph::testing::training_specs()).graph;
     return opgraph::inference_pipeline().run(g, opgraph::PassContext{ops(), {}, {}});
 }
 

@@ -15,7 +15,9 @@ namespace {
 const opgraph::Session& session() { return opgraph::testing::core_and_test_session(); }
 
 opgraph::Graph graph_of(const std::string& yaml) {
-    return opgraph::parse_model(yaml, "program_test.yaml", session().ops()).graph;
+    return opgraph::parse_model(yaml, "program_test.yaml", session().ops(),
+                                opgraph::testing::training_specs())
+        .graph;
 }
 
 opgraph::ProgramOptions threads(int inter_op, int intra_op = 1) {
@@ -73,7 +75,7 @@ TEST(Program, ConcurrentAndSequentialRunsGiveTheSameValues) {
     // outputs, run with one and with two inter-op threads from the same weights.
     const opgraph::Graph graph =
         opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/residual.yaml",
-                                 session().ops())
+                                 session().ops(), opgraph::testing::training_specs())
             .graph;
     std::vector<float> x(4 * 28 * 28);
     for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 101) / 101.f;

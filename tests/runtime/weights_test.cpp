@@ -29,7 +29,9 @@ std::filesystem::path fresh_dir(const std::string& name) {
 }
 
 TEST(Weights, ATrainingCheckpointLoadsAsWeights) {
-    const opgraph::Graph g = opgraph::parse_model(kModel, "weights.yaml", ops()).graph;
+    const opgraph::Graph g =
+        opgraph::parse_model(kModel, "weights.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
     opgraph::Program program(g, ops(), {});
     opgraph::TrainingState state;
     state.params = {{"d/kernel", {3, 2}, {1, 2, 3, 4, 5, 6}}, {"d/bias", {2}, {7, 8}}};
@@ -43,7 +45,9 @@ TEST(Weights, ATrainingCheckpointLoadsAsWeights) {
 }
 
 TEST(Weights, AWeightsFileWithForeignTensorsIsRefusedNamingThem) {
-    const opgraph::Graph g = opgraph::parse_model(kModel, "weights.yaml", ops()).graph;
+    const opgraph::Graph g =
+        opgraph::parse_model(kModel, "weights.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
     opgraph::Program program(g, ops(), {});
     opgraph::TensorFile content;
     content.tensors = {{"d/kernel", {3, 2}, std::vector<float>(6, 1.f)},

@@ -19,7 +19,8 @@ namespace {
 const opgraph::OpRegistry& ops() { return opgraph::testing::core_session().ops(); }
 
 opgraph::ModelFile mnist() {
-    return opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops());
+    return opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops(),
+                                    opgraph::testing::training_specs());
 }
 
 std::string slurp(const std::filesystem::path& file) {

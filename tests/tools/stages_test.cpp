@@ -14,7 +14,8 @@ namespace {
 const opgraph::OpRegistry& ops() { return opgraph::testing::core_session().ops(); }
 
 opgraph::ModelFile mnist() {
-    return opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops());
+    return opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops(),
+                                    opgraph::testing::training_specs());
 }
 
 bool has_op(const opgraph::Graph& g, const std::string& op) {

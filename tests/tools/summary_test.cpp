@@ -5,6 +5,7 @@
 
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/session.hpp"
+#include "test_sessions.hpp"
 
 namespace {
 
@@ -47,8 +48,9 @@ const std::vector<SeedRow> kSeedTable = {
 class MnistSummary : public ::testing::Test {
 protected:
     opgraph::Session session{opgraph::SessionOptions{{OPGRAPH_CORE_PLUGIN_DIR}, false}};
-    opgraph::ModelFile model = opgraph::load_model_file(
-        std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", session.ops());
+    opgraph::ModelFile model =
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml",
+                                 session.ops(), opgraph::testing::training_specs());
     opgraph::ModelSummary summary = opgraph::summarize(model.graph, session.ops());
 };
 
@@ -117,8 +119,9 @@ namespace {
 
 TEST(Summary, GeneralGraphShowsWhatEachNodeIsConnectedTo) {
     const opgraph::Session session{opgraph::SessionOptions{{OPGRAPH_CORE_PLUGIN_DIR}, false}};
-    const opgraph::ModelFile model = opgraph::load_model_file(
-        std::string(OPGRAPH_SOURCE_DIR) + "/graphs/residual.yaml", session.ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/residual.yaml",
+                                 session.ops(), opgraph::testing::training_specs());
     const opgraph::ModelSummary summary = opgraph::summarize(model.graph, session.ops());
     EXPECT_FALSE(summary.sequential);
     const std::string text = opgraph::format_summary(summary);
@@ -129,8 +132,9 @@ TEST(Summary, GeneralGraphShowsWhatEachNodeIsConnectedTo) {
 
 TEST(Summary, SequentialGraphHasNoConnectionColumn) {
     const opgraph::Session session{opgraph::SessionOptions{{OPGRAPH_CORE_PLUGIN_DIR}, false}};
-    const opgraph::ModelFile model = opgraph::load_model_file(
-        std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", session.ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml",
+                                 session.ops(), opgraph::testing::training_specs());
     const opgraph::ModelSummary summary = opgraph::summarize(model.graph, session.ops());
     EXPECT_TRUE(summary.sequential);
     EXPECT_EQ(opgraph::format_summary(summary).find("Connected to"), std::string::npos);

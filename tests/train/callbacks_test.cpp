@@ -64,7 +64,8 @@ struct FitResult {
 };
 
 FitResult fit(const std::string& yaml, std::int64_t train_limit = 512) {
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainOptions options;
     options.train_limit = train_limit;
     options.data_root = kData;
@@ -142,7 +143,8 @@ TEST(CallbackModelCheckpoint, SaveBestOnlyDoesNotRewriteWhenNotBetter) {
 TEST(CallbackModelCheckpoint, UnknownFormatFieldIsAGraphError) {
     const std::string yaml =
         model_yaml(1, "    - {type: model_checkpoint, filepath: 'w{epoc}.safetensors'}\n");
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     try {
         (void)opgraph::make_callbacks(model.training->callbacks);
         FAIL() << "no error";
@@ -238,7 +240,8 @@ std::string diverging(const std::string& callbacks) {
 // What fit() throws for `yaml`; fails the test when it returns.
 opgraph::NumericalError fit_error(const std::string& yaml, std::string& log,
                                   const fs::path& checkpoints = {}) {
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainOptions options;
     options.train_limit = 512;
     options.data_root = kData;
@@ -276,7 +279,8 @@ TEST(NonFiniteLoss, StopsTrainingWithoutACallbackAndKeepsTheLastGoodCheckpoint) 
     options.checkpoint_dir = dir;
     options.epochs = 2;
     const opgraph::ModelFile good =
-        opgraph::parse_model(model_yaml(2, "    []\n"), "callbacks.yaml", session().ops());
+        opgraph::parse_model(model_yaml(2, "    []\n"), "callbacks.yaml", session().ops(),
+                             opgraph::testing::training_specs());
     opgraph::Trainer(good, session().ops(), options).fit();
     const auto before = fs::last_write_time(dir / opgraph::kCheckpointFile);
     const auto bytes = fs::file_size(dir / opgraph::kCheckpointFile);
@@ -353,7 +357,8 @@ TEST(CallbackLrScheduler, APerStepScheduleResumesFromTheMiddleOfAnEpochExactly) 
         "    - {type: lr_scheduler, per: step, schedule: {type: one_cycle, max_learning_rate: "
         "0.5, total_steps: 20}}\n"
         "    - {type: reduce_lr_on_plateau, monitor: loss, patience: 1, factor: 0.5}\n");
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "callbacks.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     auto run = [&](const fs::path& dir, std::int64_t epochs, bool resume, std::int64_t every = 0) {
         opgraph::TrainOptions options;
         options.train_limit = 200;  // 7 batches of 32 per epoch, the last one of 8
@@ -413,7 +418,7 @@ TEST(CallbackRegistry, MakeCallbacksBuildsTheSchedulerLikeAnyOther) {
                    "    - {type: lr_scheduler, per: epoch, schedule: {type: inverse_time, "
                    "initial_learning_rate: 0.1, decay_rate: 1}}\n"
                    "    - terminate_on_nan\n"),
-        "callbacks.yaml", session().ops());
+        "callbacks.yaml", session().ops(), opgraph::testing::training_specs());
     EXPECT_EQ(opgraph::make_callbacks(model.training->callbacks).size(), 2u);
     // Without its schedule, or with an unknown one, it cannot be built.
     std::vector<opgraph::CallbackConfig> configs = model.training->callbacks;

@@ -44,7 +44,8 @@ opgraph::Dataset synthetic(std::int64_t count) {
 }
 
 TEST(Evaluator, LossAndAccuracyOverBatchesWithASmallerLastOne) {
-    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::Evaluator evaluator(model.graph, model.training->loss, session().ops(), 128, {});
     opgraph::Program& program = evaluator.program();
     program.write("scores/kernel", std::vector<float>(16 * 10, 0.f));
@@ -73,7 +74,8 @@ TEST(Evaluator, LossAndAccuracyOverBatchesWithASmallerLastOne) {
 }
 
 TEST(Weights, SavedAndLoadedByName) {
-    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::ProgramOptions options;
     options.seed = 7;
     opgraph::Program a(model.graph, session().ops(), options);
@@ -89,7 +91,8 @@ TEST(Weights, SavedAndLoadedByName) {
 }
 
 TEST(Weights, MismatchedGraphNamesTheTensors) {
-    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::Program program(model.graph, session().ops(), {});
     opgraph::TensorFile other;
     other.tensors.push_back({"scores/kernel", {16, 5}, std::vector<float>(80)});
@@ -116,7 +119,8 @@ TEST(Weights, MismatchedGraphNamesTheTensors) {
 namespace {
 
 TEST(LossGraph, SoftmaxFollowedByCrossEntropyReadsTheLogits) {
-    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     const opgraph::LossGraph g =
         opgraph::with_loss(model.graph, "categorical_crossentropy", session().ops());
     const opgraph::Node* loss = g.graph.find_node("loss");
@@ -128,7 +132,8 @@ TEST(LossGraph, SoftmaxFollowedByCrossEntropyReadsTheLogits) {
 }
 
 TEST(LossGraph, SparseLossTakesClassIndices) {
-    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     const opgraph::LossGraph g =
         opgraph::with_loss(model.graph, "sparse_categorical_crossentropy", session().ops());
     EXPECT_TRUE(g.sparse_target);
@@ -136,7 +141,8 @@ TEST(LossGraph, SparseLossTakesClassIndices) {
 }
 
 TEST(LossGraph, MeanSquaredErrorKeepsTheProbabilities) {
-    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kModel, "eval.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     const opgraph::LossGraph g =
         opgraph::with_loss(model.graph, "mean_squared_error", session().ops());
     EXPECT_EQ(g.graph.find_node("loss")->inputs[0], "softmax");

@@ -72,7 +72,8 @@ constexpr std::int64_t kTrainLimit = 300;
 
 void fit(const std::string& yaml, const fs::path& checkpoints, std::int64_t epochs, bool resume,
          std::int64_t checkpoint_every = 0) {
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "resume.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "resume.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainOptions options;
     options.epochs = epochs;
     options.train_limit = kTrainLimit;
@@ -261,6 +262,30 @@ TEST_F(KilledTraining, SigkillAtRandomStepsThenResumeEqualsStraight) {
     }
     EXPECT_EQ(wait_for(start_training(graph_, run, {"--epochs", "3", "--resume"})), 0);
     expect_same_state(straight_, run);
+}
+
+// A checkpoint of version 1 (before lr_scheduler became a callback) numbered the callbacks'
+// state without the lr_scheduler: resuming one gives every other callback its own state
+// back, so the run ends as the straight one does.
+TEST(Resume, AVersionOneCheckpointGivesEachCallbackItsState) {
+    // The plateau callback counts every epoch as one without improvement (mode max on a
+    // falling loss) and halves the rate each time: its state decides every later rate.
+    std::string yaml = model_yaml();
+    const std::string plateau = "monitor: loss, patience: 1";
+    yaml.replace(yaml.find(plateau), plateau.size(), plateau + ", mode: max");
+    const fs::path straight = scratch("v1_straight"), halves = scratch("v1_halves");
+    fit(yaml, straight, 4, false);
+    fit(yaml, halves, 2, false);
+    opgraph::TrainingState state = opgraph::read_checkpoint(halves / opgraph::kCheckpointFile);
+    std::map<std::string, double> v1;  // callback 0 is the lr_scheduler, 1 the plateau
+    for (const auto& [key, value] : state.callbacks)
+        if (key.rfind("1.", 0) == 0) v1["0." + key.substr(2)] = value;
+    ASSERT_FALSE(v1.empty());
+    state.callbacks = v1;
+    state.version = "1";
+    opgraph::save_checkpoint(halves, state);
+    fit(yaml, halves, 4, true);
+    expect_same_state(straight, halves);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -13,6 +14,7 @@
 #include "opgraph/op/session.hpp"
 #include "opgraph/passes/autodiff.hpp"
 #include "opgraph/passes/loss_graph.hpp"
+#include "opgraph/train/optimizer.hpp"
 #include "test_sessions.hpp"
 
 namespace {
@@ -105,7 +107,8 @@ void expect_sgd_step(const std::map<std::string, std::vector<float>>& before,
 }
 
 TEST(TrainingStep, UpdatesOnTheFlowGraphEqualBackwardThenSgd) {
-    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "step.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "step.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainingStep step(model.graph, *model.training, session().ops(), kBatch, {1, 1},
                                kSeed);
     for (unsigned s = 0; s < 3; ++s) {
@@ -128,7 +131,8 @@ TEST(TrainingStep, UpdatesOnTheFlowGraphEqualBackwardThenSgd) {
 }
 
 TEST(TrainingStep, SmallerLastBatchUpdatesTheMainProgram) {
-    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "step.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "step.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainingStep step(model.graph, *model.training, session().ops(), kBatch, {1, 1},
                                kSeed);
     const Batch batch = make_batch(3, 9);
@@ -141,7 +145,8 @@ TEST(TrainingStep, SmallerLastBatchUpdatesTheMainProgram) {
 }
 
 TEST(TrainingStep, RefusesBadCountsAndLabels) {
-    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "step.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(kYaml, "step.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainingStep step(model.graph, *model.training, session().ops(), kBatch, {1, 1},
                                kSeed);
     Batch batch = make_batch(kBatch, 1);
@@ -151,6 +156,35 @@ TEST(TrainingStep, RefusesBadCountsAndLabels) {
     batch.labels[2] = 3;
     EXPECT_THROW(step.run(batch.images.data(), batch.labels.data(), kBatch, kLr),
                  std::invalid_argument);
+}
+
+// The parameter store owns the optimizer's slots beside the parameters: Adam's m and v of
+// every trained parameter, zero before the first step and moved by it; none for the
+// batch-norm statistics (no gradient).
+TEST(TrainingStep, TheParameterStoreOwnsTheOptimizerSlots) {
+    std::string yaml = kYaml;
+    const std::string sgd = "{type: sgd, learning_rate: 0.1}";
+    yaml.replace(yaml.find(sgd), sgd.size(), "adam");
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "step.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
+    opgraph::TrainingStep step(model.graph, *model.training, session().ops(), kBatch, {1, 1},
+                               kSeed);
+    const opgraph::ParameterStore& store = step.parameters();
+    ASSERT_FALSE(step.trained_params().empty());
+    for (const std::string& p : step.trained_params())
+        for (const char* slot : {"m", "v"}) {
+            const opgraph::ParameterStore::Entry& e =
+                store.at(opgraph::optimizer_slot_name(slot, p));
+            EXPECT_TRUE(e.optimizer_state);
+            EXPECT_EQ(e.shape, store.at(p).shape);
+            EXPECT_TRUE(std::all_of(e.data(), e.data() + e.size(), [](float x) { return x == 0; }));
+        }
+    EXPECT_FALSE(store.has(opgraph::optimizer_slot_name("m", "bn/moving_mean")));
+    const Batch batch = make_batch(kBatch, 2);
+    step.run(batch.images.data(), batch.labels.data(), kBatch, kLr);
+    const opgraph::ParameterStore::Entry& m =
+        store.at(opgraph::optimizer_slot_name("m", "scores/kernel"));
+    EXPECT_TRUE(std::any_of(m.data(), m.data() + m.size(), [](float x) { return x != 0; }));
 }
 
 }  // namespace

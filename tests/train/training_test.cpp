@@ -18,7 +18,8 @@ const std::string kMnist = std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml
 const std::string kData = std::string(OPGRAPH_SOURCE_DIR) + "/data";
 
 TEST(Training, TwoEpochsOfMnistReachNinetySevenPercent) {
-    const opgraph::ModelFile model = opgraph::load_model_file(kMnist, session().ops());
+    const opgraph::ModelFile model =
+        opgraph::load_model_file(kMnist, session().ops(), opgraph::testing::training_specs());
     opgraph::TrainOptions options;
     options.epochs = 2;
     options.data_root = kData;
@@ -49,7 +50,8 @@ TEST(Training, SchedulerPrintsTheSeedsLearningRates) {
     // The same file without validation, on 256 samples: only the printed rates matter here.
     std::string yaml = text.str();
     yaml.replace(yaml.find("validation: test"), 16, "validation: none");
-    const opgraph::ModelFile model = opgraph::parse_model(yaml, "mnist.yaml", session().ops());
+    const opgraph::ModelFile model = opgraph::parse_model(yaml, "mnist.yaml", session().ops(),
+                                                          opgraph::testing::training_specs());
     opgraph::TrainOptions options;
     options.train_limit = 256;
     options.data_root = kData;

@@ -375,7 +375,7 @@ std::optional<YAML::Node> key_node(const YAML::Node& map, const YAML::Node& valu
 }  // namespace
 
 ModelFile parse_model(const std::string& text, const std::string& file, const OpRegistry& ops,
-                      const YamlLimits& limits) {
+                      const TrainingItemSpecs& items, const YamlLimits& limits) {
     Diagnostics diagnostics;
     const std::optional<YAML::Node> root = detail::parse_yaml(text, file, limits, diagnostics);
     if (!root) throw GraphError(diagnostics.items());
@@ -391,7 +391,7 @@ ModelFile parse_model(const std::string& text, const std::string& file, const Op
         diagnostics.add({file, 1, 1}, {}, "model", "missing the 'model' section");
     }
     if (const YAML::Node training = value_or_misspelling(*root, "training", kTopKeys))
-        result.training = detail::read_training(training, ops, ctx);
+        result.training = detail::read_training(training, ops, items, ctx);
     read.graph.file = file;
     result.graph = validate_structure(read.graph, ops, diagnostics);
     std::erase_if(result.graph.inputs,
@@ -421,7 +421,7 @@ namespace {
 }  // namespace
 
 ModelFile load_model_file(const std::filesystem::path& file, const OpRegistry& ops,
-                          const YamlLimits& limits) {
+                          const TrainingItemSpecs& items, const YamlLimits& limits) {
     const std::string name = file.string();
     std::error_code ec;
     if (std::filesystem::is_directory(file, ec))
@@ -436,7 +436,7 @@ ModelFile load_model_file(const std::filesystem::path& file, const OpRegistry& o
             file_error(name,
                        "file is over the limit of " + std::to_string(limits.max_bytes) + " bytes");
     }
-    return parse_model(text, name, ops, limits);
+    return parse_model(text, name, ops, items, limits);
 }
 
 }  // namespace opgraph

@@ -196,9 +196,4 @@ TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
     return config;
 }
 
-TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
-                             const ReadContext& ctx) {
-    return read_training(section, ops, builtin_training_item_specs(), ctx);
-}
-
 }  // namespace opgraph::detail

@@ -15,8 +15,4 @@ namespace opgraph::detail {
 TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
                              const TrainingItemSpecs& items, const ReadContext& ctx);
 
-// The same against the built-in types (builtin_training_item_specs()).
-TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
-                             const ReadContext& ctx);
-
 }  // namespace opgraph::detail

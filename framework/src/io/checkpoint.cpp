@@ -14,7 +14,6 @@ namespace opgraph {
 namespace {
 
 constexpr const char* kFormat = kCheckpointFormat;
-constexpr const char* kSlotPrefix = kOptimizerSlotPrefix;
 
 // The scalar state, as one JSON object in the metadata entry "state".
 std::string state_json(const TrainingState& s) {
@@ -62,7 +61,7 @@ void save_checkpoint(const std::filesystem::path& dir, const TrainingState& stat
     if (ec) throw CheckpointError(dir.string() + ": cannot create the directory: " + ec.message());
     TensorFile content;
     content.metadata = {{"format", kFormat},
-                        {"version", kCheckpointVersion},
+                        {"version", state.version},
                         {"graph_hash", state.graph_hash},
                         {"state", state_json(state)}};
     content.tensors = state.params;
@@ -104,10 +103,13 @@ TrainingState read_checkpoint(const std::filesystem::path& file) {
     if (meta("format") != kFormat)
         throw CheckpointError(file.string() + ": format '" + meta("format") + "', expected '" +
                               kFormat + "'");
-    if (meta("version") != kCheckpointVersion)
+    if (meta("version") != kCheckpointVersion &&
+        meta("version") != kCheckpointVersionBeforeLrCallback)
         throw CheckpointError(file.string() + ": checkpoint version " + meta("version") +
-                              ", this opgraph reads version " + kCheckpointVersion);
+                              ", this opgraph reads versions " +
+                              kCheckpointVersionBeforeLrCallback + " and " + kCheckpointVersion);
     TrainingState state;
+    state.version = meta("version");
     state.graph_hash = meta("graph_hash");
     try {
         parse_state(meta("state"), state);
@@ -115,7 +117,7 @@ TrainingState read_checkpoint(const std::filesystem::path& file) {
         throw CheckpointError(file.string() + ": metadata 'state' is malformed: " + e.what());
     }
     for (const NamedTensor& t : content.tensors)
-        (t.name.rfind(kSlotPrefix, 0) == 0 ? state.slots : state.params).push_back(t);
+        (t.name.rfind(kOptimizerSlotPrefix, 0) == 0 ? state.slots : state.params).push_back(t);
     return state;
 }
 

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "opgraph/io/checkpoint.hpp"
+
 namespace opgraph {
 
 namespace {
@@ -345,6 +347,10 @@ OptimizerRegistry builtin_optimizers() {
 
 std::unique_ptr<Optimizer> make_optimizer(const ConfigItem& config) {
     return builtin_optimizers().make(config);
+}
+
+std::string optimizer_slot_name(const std::string& slot, const std::string& param) {
+    return kOptimizerSlotPrefix + slot + "/" + param;
 }
 
 }  // namespace opgraph

@@ -96,11 +96,13 @@ struct Trainer::Impl {
         Program& program = step->program();
         for (const std::string& p : program.params())
             s.params.push_back({p, program.shape(p), program.read(p)});
-        const std::vector<std::string> slot_names = step->optimizer().slot_names();
+        const ParameterStore& store = step->parameters();
         for (const std::string& p : step->trained_params())
-            for (std::size_t k = 0; k < slot_names.size(); ++k)
-                s.slots.push_back({"optimizer/" + slot_names[k] + "/" + p, program.shape(p),
-                                   step->slots().at(p)[k]});
+            for (const std::string& slot : step->optimizer().slot_names()) {
+                const ParameterStore::Entry& e = store.at(optimizer_slot_name(slot, p));
+                s.slots.push_back({optimizer_slot_name(slot, p), e.shape,
+                                   std::vector<float>(e.data(), e.data() + e.size())});
+            }
         return s;
     }
 
@@ -121,20 +123,33 @@ struct Trainer::Impl {
         const std::vector<std::string> slot_names = step->optimizer().slot_names();
         for (const std::string& p : step->trained_params())
             for (const std::string& slot : slot_names)
-                expected.emplace_back("optimizer/" + slot + "/" + p, program.shape(p));
+                expected.emplace_back(optimizer_slot_name(slot, p), program.shape(p));
         require_tensors(content, expected, file.string() + " (checkpoint)", "tensors");
         for (const std::string& p : program.params()) program.write(p, content.find(p)->data);
         for (const std::string& p : step->trained_params())
-            for (std::size_t k = 0; k < slot_names.size(); ++k)
-                step->slots().at(p)[k] = content.find("optimizer/" + slot_names[k] + "/" + p)->data;
+            for (const std::string& slot : slot_names) {
+                const std::vector<float>& saved = content.find(optimizer_slot_name(slot, p))->data;
+                std::copy(saved.begin(), saved.end(),
+                          step->parameters().at(optimizer_slot_name(slot, p)).data());
+            }
         step->set_iteration(s.iteration);
         std::istringstream rng(s.shuffle_state);
         rng >> shuffle_rng;
         if (!rng)
             throw CheckpointError(file.string() + ": the shuffle generator state is malformed");
+        // Version 1 numbered the callbacks without the lr_scheduler (it had no state then).
+        std::size_t v1_index = 0;
         for (std::size_t i = 0; i < callbacks.size(); ++i) {
+            std::size_t index = i;
+            if (s.version == kCheckpointVersionBeforeLrCallback) {
+                if (config.callbacks[i].callback.type == "lr_scheduler") {
+                    callbacks[i]->restore({});
+                    continue;
+                }
+                index = v1_index++;
+            }
             std::map<std::string, double> own;
-            const std::string prefix = std::to_string(i) + ".";
+            const std::string prefix = std::to_string(index) + ".";
             for (const auto& [key, value] : s.callbacks)
                 if (key.rfind(prefix, 0) == 0) own[key.substr(prefix.size())] = value;
             callbacks[i]->restore(own);

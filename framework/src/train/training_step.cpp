@@ -13,13 +13,12 @@ struct TrainingStep::Impl {
     LossGraph loss_graph;
     BackwardGraph backward;
     const OpRegistry& ops;
-    ParameterStore parameters;  // shared by `main` and `tail`
+    ParameterStore parameters;  // shared by `main` and `tail`; holds the optimizer's slots too
     ThreadConfig threads;
     std::uint64_t seed;
     bool check_numerics;
     std::unique_ptr<Optimizer> optimizer;
-    std::map<std::string, std::vector<std::vector<float>>> slots;
-    std::map<std::string, std::vector<float*>> slot_pointers;  // into `slots`, per parameter
+    std::map<std::string, std::vector<float*>> slot_pointers;  // into `parameters`, per parameter
     std::vector<std::string> trained;
     std::int64_t iteration = 0;
     double learning_rate = 0;  // of the step running; read by the update tasks
@@ -45,11 +44,10 @@ struct TrainingStep::Impl {
         for (const std::string& p : main->params())
             if (backward.param_grads.count(p)) trained.push_back(p);
         for (const std::string& p : trained) {
-            const auto n = static_cast<std::size_t>(element_count(main->shape(p)));
-            auto& state = slots[p];
-            state.assign(optimizer->slot_names().size(), std::vector<float>(n, 0.f));
             std::vector<float*>& pointers = slot_pointers[p];  // empty for plain SGD
-            for (std::vector<float>& slot : state) pointers.push_back(slot.data());
+            for (const std::string& slot : optimizer->slot_names())
+                pointers.push_back(
+                    parameters.ensure_state(optimizer_slot_name(slot, p), main->shape(p)).data());
         }
         const Shape& out = main->shape(loss_graph.prediction);
         classes = out.back();
@@ -147,10 +145,6 @@ const Optimizer& TrainingStep::optimizer() const { return *impl_->optimizer; }
 std::int64_t TrainingStep::iteration() const { return impl_->iteration; }
 
 void TrainingStep::set_iteration(std::int64_t iteration) { impl_->iteration = iteration; }
-
-std::map<std::string, std::vector<std::vector<float>>>& TrainingStep::slots() {
-    return impl_->slots;
-}
 
 const std::vector<std::string>& TrainingStep::trained_params() const { return impl_->trained; }
 

@@ -30,10 +30,12 @@ struct YamlLimits {
     std::size_t max_expanded_nodes = 1u << 20;  // YAML nodes visited, aliases expanded
 };
 
+// Reads `file` against the ops of `ops` and, in its training section, the optimizer, schedule
+// and callback types of `items` (the train layer's TrainingItems::specs()).
 ModelFile load_model_file(const std::filesystem::path& file, const OpRegistry& ops,
-                          const YamlLimits& limits = {});
+                          const TrainingItemSpecs& items, const YamlLimits& limits = {});
 // The same from text; `file` only names it in diagnostics.
 ModelFile parse_model(const std::string& text, const std::string& file, const OpRegistry& ops,
-                      const YamlLimits& limits = {});
+                      const TrainingItemSpecs& items, const YamlLimits& limits = {});
 
 }  // namespace opgraph

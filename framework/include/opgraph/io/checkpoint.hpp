@@ -26,14 +26,18 @@
 
 namespace opgraph {
 
-inline constexpr const char* kCheckpointVersion = "1";
+// 2: the callbacks' state is keyed by each callback's position in the training section
+// ("<index>.<key>"); version 1, still read, did not count the lr_scheduler.
+inline constexpr const char* kCheckpointVersion = "2";
+inline constexpr const char* kCheckpointVersionBeforeLrCallback = "1";
 inline constexpr const char* kCheckpointFormat = "opgraph checkpoint";  // metadata "format"
 inline constexpr const char* kOptimizerSlotPrefix = "optimizer/";       // slot tensors' names
 inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
 inline constexpr const char* kPreviousCheckpointFile = "checkpoint.prev.safetensors";
 
 struct TrainingState {
-    std::int64_t epoch = 0;      // epochs completed
+    std::string version = kCheckpointVersion;  // as read; what save_checkpoint writes
+    std::int64_t epoch = 0;                    // epochs completed
     std::int64_t batch = 0;      // batches completed of epoch `epoch` (0: at its start)
     std::int64_t iteration = 0;  // optimizer steps taken
     double learning_rate = 0;    // the rate the next batch uses
@@ -41,7 +45,7 @@ struct TrainingState {
     double loss_sum = 0;         // the running metrics of epoch `epoch` so far
     std::int64_t correct = 0;
     std::int64_t seen = 0;
-    std::map<std::string, double> callbacks;  // callback state, "<index>.<key>"
+    std::map<std::string, double> callbacks;  // callback state, "<index>.<key>" (see version)
     std::string graph_hash;
     std::vector<NamedTensor> params;  // value names
     std::vector<NamedTensor> slots;   // "optimizer/<slot>/<parameter>"

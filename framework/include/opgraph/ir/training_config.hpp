@@ -86,9 +86,4 @@ std::vector<ItemSpec> dataset_specs();
 Schema training_schema();
 std::vector<std::string> metric_names();
 
-// The built-in optimizers, schedules and callbacks. Declared here for the training reader,
-// which sits below the train layer that declares them beside their classes; defined there
-// (train/training_items.cpp, from the registries of opgraph/train/training_items.hpp).
-TrainingItemSpecs builtin_training_item_specs();
-
 }  // namespace opgraph

@@ -1,8 +1,8 @@
-// The one store of a model's parameters: every weight and batch-norm statistic, owned once as
-// plain row-major floats. Programs bind their parameter memories to these floats
-// (ProgramOptions::parameters) instead of allocating their own, so the training program, the
-// program of a smaller last batch and the validation and inference programs share one copy
-// and never copy weights between them.
+// The one store of a model's parameters: every weight and batch-norm statistic, and the
+// optimizer's state of the trained ones, owned once as plain row-major floats. Programs bind their
+// parameter memories to these floats (ProgramOptions::parameters) instead of allocating their own,
+// so the training program, the program of a smaller last batch and the validation and inference
+// programs share one copy and never copy weights between them.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +23,7 @@ public:
     struct Entry {
         Shape shape;
         bool trainable = true;
+        bool optimizer_state = false;  // an optimizer's slot (ensure_state), not of the model
         float* data() const { return data_.get(); }
         std::size_t size() const { return size_; }
 
@@ -44,6 +45,9 @@ public:
     // Throws std::invalid_argument when it exists with another shape, or on an unknown
     // initialiser; std::bad_alloc when memory runs out.
     Entry& ensure(const std::string& name, const ParamSpec& spec, std::uint64_t seed);
+    // The entry `name` of optimizer state of `shape` (optimizer_slot_name()): created filled
+    // with zeros the first time, else the existing one. Throws as ensure().
+    Entry& ensure_state(const std::string& name, const Shape& shape);
     bool has(const std::string& name) const { return entries_.count(name) > 0; }
     // Throws std::out_of_range for an unknown name.
     const Entry& at(const std::string& name) const { return entries_.at(name); }
@@ -59,6 +63,11 @@ public:
     void touch() { ++version_; }
 
 private:
+    // The existing entry `name` (checked against `shape`), or a new one holding `values`
+    // (zeros when null), with `optimizer_state` set.
+    Entry& find_or_add(const std::string& name, const Shape& shape,
+                       const std::vector<float>* values, bool optimizer_state);
+
     std::map<std::string, Entry> entries_;
     std::vector<std::string> names_;
     std::uint64_t version_ = 0;

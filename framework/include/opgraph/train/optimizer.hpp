@@ -69,4 +69,8 @@ OptimizerRegistry builtin_optimizers();
 // unknown type or a bad attribute.
 std::unique_ptr<Optimizer> make_optimizer(const ConfigItem& config);
 
+// Where slot `slot` of trained parameter `param` lives in the ParameterStore and in training
+// checkpoints: "optimizer/<slot>/<param>" ("optimizer/m/conv2d/kernel").
+std::string optimizer_slot_name(const std::string& slot, const std::string& param);
+
 }  // namespace opgraph

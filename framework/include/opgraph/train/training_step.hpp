@@ -4,9 +4,9 @@
 // gradient is complete. What the Trainer runs per batch and `opgraph bench --mode train` times.
 //
 // A batch smaller than the batch size (the last one of an epoch) runs on a second program
-// compiled once for that count; both bind to one ParameterStore (nothing is copied) and share
-// the optimizer's state. The optimizer state (slots and the step count t) is exposed for
-// checkpoints.
+// compiled once for that count; both bind to one ParameterStore (nothing is copied), which also
+// owns the optimizer's slots ("optimizer/<slot>/<parameter>", optimizer_slot_name()). The step
+// count t is exposed for checkpoints.
 #pragma once
 
 #include <cstdint>
@@ -51,16 +51,14 @@ public:
     // The program of full batches: parameters and batch-norm statistics live here
     // (params(), read(), write(), profile()).
     Program& program();
-    // The parameters both programs are bound to; an Evaluator may bind to it too.
+    // The parameters both programs are bound to (an Evaluator may bind to it too), and the
+    // optimizer's slots of the trained ones, each the parameter's shape.
     ParameterStore& parameters();
     const Optimizer& optimizer() const;
 
     // Optimizer steps taken so far (Adam's t of the last update; 0 before the first).
     std::int64_t iteration() const;
     void set_iteration(std::int64_t iteration);
-    // The optimizer's state of each trained parameter: one array per
-    // optimizer().slot_names() entry, the parameter's size, row-major.
-    std::map<std::string, std::vector<std::vector<float>>>& slots();
     // Trained parameters (those with a gradient), in program().params() order.
     const std::vector<std::string>& trained_params() const;
 
