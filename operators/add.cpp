@@ -55,6 +55,7 @@ opgraph::OpDef add_op() {
     opgraph::OpDef def;
     def.name = "add";
     def.doc = "element-wise sum of two or more inputs of the same shape (Keras Add)";
+    def.in_place = true;  // oneDNN's sum may write dst over src0
     def.category = "structure";
     def.inputs = {"src"};
     def.variadic_min = kMinInputs;

@@ -61,6 +61,46 @@ TEST(ShareBuffers, AGrowingTenantEnlargesTheBuffer) {
     EXPECT_EQ(a.bytes(), 1020);
 }
 
+TEST(ShareBuffers, AnInPlaceValueTakesItsInputsBufferWhenItsProducerIsTheLastReader) {
+    // t0 -> v0 -> t1 (relu-like, in place) -> v1 -> t2: v1 is written over v0.
+    const std::vector<std::vector<std::size_t>> after = {{}, {0}, {1}};
+    std::vector<PlannedValue> values = {{64, 0, {1}, false}, {64, 1, {2}, false, 0}};
+    const opgraph::BufferAssignment a = opgraph::share_buffers(values, after);
+    EXPECT_EQ(a.buffer_of[1], a.buffer_of[0]);
+    EXPECT_EQ(a.bytes(), 64);
+    // When t2 reads v0 too (a backward reading the relu's input), v1 needs its own buffer.
+    values[0].readers = {1, 2};
+    const opgraph::BufferAssignment b = opgraph::share_buffers(values, after);
+    EXPECT_NE(b.buffer_of[1], b.buffer_of[0]);
+    // So it does when a task the producer does not wait for may still read v0.
+    const std::vector<std::vector<std::size_t>> branches = {{}, {0}, {0}};
+    values[0].readers = {1, 2};
+    const opgraph::BufferAssignment c = opgraph::share_buffers(values, branches);
+    EXPECT_NE(c.buffer_of[1], c.buffer_of[0]);
+}
+
+// Element-wise activations write over their input in place (OpDef::in_place): after a
+// convolution, a chain of them needs one buffer where ops that cannot (softmax) ping-pong
+// between two.
+TEST(MemoryPlan, ActivationsRunInPlace) {
+    const auto plan_of = [](const std::string& op) {
+        const std::string layer = "    - {op: " + op + "}\n";
+        const opgraph::ModelFile model = opgraph::parse_model(
+            "model:\n  inputs: {x: [16, 16, 8]}\n  layers:\n"
+            "    - {op: conv2d, filters: 8, kernel: 3, padding: same}\n" +
+                layer + layer + layer + "    - {op: global_avg_pool}\n",
+            "in_place.yaml", ops(), opgraph::testing::training_specs());
+        opgraph::MemoryPlanOptions options;
+        options.batch_size = 4;
+        return opgraph::plan_memory(model.graph, ops(), options);
+    };
+    const opgraph::MemoryPlan in_place = plan_of("relu");
+    const opgraph::MemoryPlan copying = plan_of("softmax");
+    const std::int64_t tensor = 4 * 16 * 16 * 8 * 4;
+    EXPECT_EQ(in_place.unshared_activation_bytes, copying.unshared_activation_bytes);
+    EXPECT_EQ(in_place.activation_bytes + tensor, copying.activation_bytes);
+}
+
 TEST(MemoryPlan, MnistTrainingAndInference) {
     const opgraph::ModelFile model =
         opgraph::load_model_file(std::string(OPGRAPH_SOURCE_DIR) + "/graphs/mnist.yaml", ops(),

@@ -73,6 +73,35 @@ TEST(SharedBuffers, GiveTheSameOutputsInLessMemory) {
     EXPECT_LT(shared.allocated_bytes(), plain.allocated_bytes());
 }
 
+// conv2d, then three element-wise activations written over their input in place: the same
+// outputs as with one buffer per value, in less memory than ops that cannot (softmax).
+TEST(SharedBuffers, InPlaceActivationsGiveTheSameOutputsInOneBuffer) {
+    const auto chain = [](const std::string& op) {
+        const std::string layer = "    - {op: " + op + "}\n";
+        return opgraph::parse_model(
+                   "model:\n  inputs: {x: [12, 12, 3]}\n  layers:\n"
+                   "    - {op: conv2d, filters: 16, kernel: 3}\n" +
+                       layer + layer + layer + "    - {op: flatten}\n",
+                   "in_place.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
+    };
+    const opgraph::Graph g = chain("sigmoid");
+    opgraph::Program plain(g, ops(), options(false));
+    opgraph::Program shared(g, ops(), options(true));
+    for (const std::string& p : plain.params()) shared.write(p, plain.read(p));
+    std::vector<float> x(plain.read("x").size());
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> uniform(-1.f, 1.f);
+    for (float& v : x) v = uniform(rng);
+    plain.write("x", x);
+    shared.write("x", x);
+    plain.run();
+    shared.run();
+    EXPECT_EQ(plain.read(g.outputs.front()), shared.read(g.outputs.front()));
+    opgraph::Program copying(chain("softmax"), ops(), options(true));
+    EXPECT_LT(shared.allocated_bytes(), copying.allocated_bytes());
+}
+
 TEST(SharedBuffers, AnIntermediateValueCannotBeRead) {
     const opgraph::Graph g = mnist_inference();
     opgraph::Program shared(g, ops(), options(true));

@@ -38,6 +38,25 @@ std::int64_t concrete_elements(const Shape& shape, std::int64_t batch) {
     return n;
 }
 
+// The buffer value v may take in place: that of the value it overwrites, when that value is
+// still its tenant and every task using it but v's producer happens-before v's producer
+// (`before`). -1: none.
+int in_place_buffer(const std::vector<PlannedValue>& values, std::size_t v,
+                    const std::vector<int>& buffer_of, const std::vector<std::size_t>& tenant,
+                    const std::vector<std::vector<int>>& tenant_tasks,
+                    const std::vector<bool>& before) {
+    const PlannedValue& value = values[v];
+    if (value.overwrites < 0) return -1;
+    const auto u = static_cast<std::size_t>(value.overwrites);
+    const int b = buffer_of.at(u);
+    if (b < 0 || tenant[static_cast<std::size_t>(b)] != u) return -1;
+    const std::vector<int>& tasks = tenant_tasks[static_cast<std::size_t>(b)];
+    const bool last_use = std::all_of(tasks.begin(), tasks.end(), [&](int task) {
+        return task == value.producer || before[static_cast<std::size_t>(task)];
+    });
+    return last_use ? b : -1;
+}
+
 }  // namespace
 
 std::int64_t BufferAssignment::bytes() const {
@@ -62,11 +81,14 @@ BufferAssignment share_buffers(const std::vector<PlannedValue>& values,
     BufferAssignment out;
     out.buffer_of.assign(values.size(), -1);
     std::vector<std::vector<int>> tenant_tasks;  // per buffer: its current tenant's tasks
+    std::vector<std::size_t> tenant;             // per buffer: its current tenant
     for (const std::size_t v : order) {
         const PlannedValue& value = values[v];
         const auto& before = ancestors[static_cast<std::size_t>(value.producer)];
-        int best = -1;
-        for (std::size_t b = 0; b < tenant_tasks.size(); ++b) {
+        const int in_place =
+            in_place_buffer(values, v, out.buffer_of, tenant, tenant_tasks, before);
+        int best = in_place;
+        for (std::size_t b = 0; in_place < 0 && b < tenant_tasks.size(); ++b) {
             const bool free =
                 std::all_of(tenant_tasks[b].begin(), tenant_tasks[b].end(),
                             [&before](int task) { return before[static_cast<std::size_t>(task)]; });
@@ -85,8 +107,10 @@ BufferAssignment share_buffers(const std::vector<PlannedValue>& values,
         if (best < 0) {
             best = static_cast<int>(tenant_tasks.size());
             tenant_tasks.emplace_back();
+            tenant.push_back(v);
             out.buffer_bytes.push_back(0);
         }
+        tenant[static_cast<std::size_t>(best)] = v;
         auto& size = out.buffer_bytes[static_cast<std::size_t>(best)];
         size = std::max(size, value.bytes);
         std::vector<int>& tasks = tenant_tasks[static_cast<std::size_t>(best)];
@@ -141,9 +165,9 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
         const Node& node = graph.nodes[t];
         task_of[node.name] = t;
         std::vector<Shape> input_shapes;
-        std::vector<std::string> read = node.inputs;
         for (const std::string& in : node.inputs) {
-            input_shapes.push_back(shape_of.count(in) ? shape_of[in] : Shape{});
+            input_shapes.push_back(
+                shape_of.count(canonical_value(in)) ? shape_of[canonical_value(in)] : Shape{});
             ValueRef ref;
             if (parse_value_ref(in, ref) && task_of.count(ref.name))
                 after[t].push_back(task_of[ref.name]);
@@ -154,9 +178,13 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
         for (const FoldedNode& folded : node.folded)
             if (folded.side == AffineSide::output)
                 add_params(folded.node, {node.output_shapes.front()});
-        for (const std::string& in : read)
-            if (const auto it = index_of.find(in); it != index_of.end())
+        for (const std::string& in : node.inputs)
+            if (const auto it = index_of.find(canonical_value(in)); it != index_of.end())
                 values[it->second].readers.push_back(static_cast<int>(t));
+        const OpDef* def = ops.find(node.op);
+        const auto overwritten = def != nullptr && def->in_place && !node.inputs.empty()
+                                     ? index_of.find(canonical_value(node.inputs[0]))
+                                     : index_of.end();
         for (std::size_t i = 0; i < node.output_shapes.size(); ++i) {
             const std::string name = value_name(node.name, i);
             PlannedValue value;
@@ -164,6 +192,9 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
                 concrete_elements(node.output_shapes[i], options.batch_size) * kFloatBytes;
             value.producer = static_cast<int>(t);
             value.persistent = outputs.count(name) || options.keep.count(name);
+            if (i == 0 && overwritten != index_of.end() &&
+                shape_of[overwritten->first] == node.output_shapes[0])
+                value.overwrites = static_cast<int>(overwritten->second);
             index_of[name] = values.size();
             shape_of[name] = node.output_shapes[i];
             names.push_back(name);

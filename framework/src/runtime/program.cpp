@@ -71,6 +71,8 @@ struct Program::Impl {
     bool defer_storage = false;       // share_buffers: node outputs get storage after compiling
     std::vector<PendingBind> pending;
     std::vector<std::vector<std::string>> kernel_reads;  // per kernel: the values it reads
+    // Outputs an in-place op (OpDef::in_place) may write over its input 0: output -> input.
+    std::map<std::string, std::string> overwrites;
     std::vector<std::unique_ptr<void, FreeBuffer>> buffers;
     std::int64_t buffer_bytes = 0;
 
@@ -154,7 +156,6 @@ struct Program::Impl {
         KernelContext ctx{node, engine, options.training, {}, {}, {}, {}, &step, options.seed, {}};
         std::vector<dnnl::memory> inputs;
         std::vector<std::size_t> after;
-        std::vector<std::string> reads = node.inputs;
         for (const std::string& in : node.inputs) {
             const Value& v = value(in);
             ctx.input_shapes.push_back(v.shape);
@@ -204,12 +205,14 @@ struct Program::Impl {
             produced.emplace_back(name, add_value(name, ctx.output_shapes[i], descs[i], index));
             outputs.push_back(produced.back().second.memory);
         }
+        if (def.in_place && !node.inputs.empty() && descs.front() == ctx.input_descs.front())
+            overwrites[value_name(node.name, 0)] = key_of(node.inputs.front());
         Kernel* raw = kernel.get();
         if (defer_storage)
             pending.push_back({raw, std::move(inputs), std::move(outputs)});
         else
             raw->bind(inputs, outputs);
-        kernel_reads.push_back(std::move(reads));
+        kernel_reads.push_back(node.inputs);
         kernels.push_back(std::move(kernel));
         kernel_nodes.push_back(node.name);
         kernel_ops.push_back(node.op);
@@ -271,6 +274,9 @@ struct Program::Impl {
             for (const std::string& read : kernel_reads[k])
                 if (const auto it = index.find(key_of(read)); it != index.end())
                     planned[it->second].readers.push_back(static_cast<int>(k));
+        for (const auto& [output, input] : overwrites)
+            if (index.count(output) && index.count(input))
+                planned[index[output]].overwrites = static_cast<int>(index[input]);
         std::vector<std::vector<std::size_t>> after;
         for (const detail::FlowTask& task : tasks) after.push_back(task.after);
         const BufferAssignment assignment = share_buffers(planned, after);

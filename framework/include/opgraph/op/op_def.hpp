@@ -105,6 +105,10 @@ struct OpDef {
     // the kernel gives it (a workspace or mask may be of another data type than f32).
     std::vector<std::string> saved;
     std::function<std::vector<Shape>(const OpContext&)> saved_shapes;
+    // True when the kernel may write output 0 over data input 0 (relu, add): when that input
+    // has the output's shape and layout and nothing reads it after this node, the memory plan
+    // gives both one buffer (PlannedValue::overwrites), as PyTorch's inplace=True.
+    bool in_place = false;
     // Forward multiply-adds per sample, given the output shapes; empty function: 0.
     std::function<std::int64_t(const OpContext&, const std::vector<Shape>&)> macs;
 

@@ -14,8 +14,8 @@
 
 /* 2: OpDef::inference_affine, absorbs_affine
  * 3: Node::folded (the fold_affine pass); AffineSide moved to opgraph/ir/graph.hpp
- * 4: OpDef::saved / saved_shapes and Node::saves (what forward saves is a graph value);
- *    KernelContext::forward removed */
+ * 4: OpDef::saved / saved_shapes and Node::saves (what forward saves is a graph value),
+ *    OpDef::in_place; KernelContext::forward removed */
 #define OPGRAPH_PLUGIN_ABI_VERSION 4u
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 

@@ -20,6 +20,9 @@ struct PlannedValue {
     int producer = -1;         // the task writing it; -1: written from outside (graph inputs)
     std::vector<int> readers;  // the tasks reading it (backward tasks: their forward's values)
     bool persistent = false;   // never shared: inputs, outputs, parameters, gradients
+    // The value (an input of its producer, OpDef::in_place) it may be written over: it takes
+    // that value's buffer when its producer is the last task using it. -1: none.
+    int overwrites = -1;
 };
 
 // Which shared buffer each value lives in.
@@ -29,10 +32,12 @@ struct BufferAssignment {
     std::int64_t bytes() const;              // all buffers together
 };
 
-// Assigns buffers to the non-persistent values, visited in producer order. A value takes a
-// buffer whose current tenant's producer and readers all happen-before its producer
-// (`after[t]` lists the tasks task t waits for, pointing backwards): the smallest such buffer
-// large enough, else the largest one, grown. Throws std::invalid_argument on a non-persistent
+// Assigns buffers to the non-persistent values, visited in producer order. A value takes the
+// buffer of the value it overwrites when that value still lives there and every other task
+// using it happens-before its producer (in place); else a buffer whose current tenant's
+// producer and readers all happen-before its producer (`after[t]` lists the tasks task t
+// waits for, pointing backwards): the smallest such buffer large enough, else the largest
+// one, grown. Throws std::invalid_argument on a non-persistent
 // value without a producer or an `after` that points forwards.
 BufferAssignment share_buffers(const std::vector<PlannedValue>& values,
                                const std::vector<std::vector<std::size_t>>& after);

@@ -80,6 +80,7 @@ private:
 // (diff_dst, dst -> diff_src) and its gradient rule; `algorithm` maps a node's attributes to
 // its algorithm pair.
 inline void add_eltwise_kernels(OpDef& def, std::function<Eltwise(const AttrMap&)> algorithm) {
+    def.in_place = true;  // oneDNN's eltwise may write dst over src
     def.kernel = [algorithm](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
         return std::make_unique<EltwiseForwardKernel>(ctx, algorithm(ctx.node.attrs));
     };
