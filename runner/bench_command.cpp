@@ -10,6 +10,7 @@
 #include "opgraph/op/session.hpp"
 #include "opgraph/tools/bench_report.hpp"
 #include "opgraph/tools/benchmark.hpp"
+#include "opgraph/train/plugin_items.hpp"
 
 namespace po = boost::program_options;
 
@@ -71,7 +72,9 @@ int bench(const Args& args) {
     options.measure_peak = !no_peak;
 
     Session session(SessionOptions{plugin_path});
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    options.optimizers = &items.optimizers;
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const BenchReport report = run_benchmark(model, session.ops(), options);
     std::cout << (json ? bench_report_json(report) + "\n" : format_bench_report(report));
     return 0;

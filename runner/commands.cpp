@@ -16,17 +16,13 @@
 #include "opgraph/tools/summary.hpp"
 #include "opgraph/train/evaluation.hpp"
 #include "opgraph/train/interrupt.hpp"
+#include "opgraph/train/plugin_items.hpp"
 #include "opgraph/train/progress.hpp"
 #include "opgraph/train/training.hpp"
 
 namespace po = boost::program_options;
 
 namespace opgraph::cli {
-
-const TrainingItems& training_items() {
-    static const TrainingItems items;
-    return items;
-}
 
 namespace {
 
@@ -126,10 +122,11 @@ int summary(const Args& args) {
         return 0;
     if (stage.listed()) return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const Graph shown = graph_at_stage(model, stage.stage, session.ops());
     std::cout << format_summary(summarize(shown, session.ops())) << "\n"
-              << format_memory_plans(model, session.ops(),
+              << format_memory_plans(model, session.ops(), items.optimizers,
                                      RunOptions{{}, batch_size, {}, {}}.batch_for(model));
     return 0;
 }
@@ -141,7 +138,8 @@ int check(const Args& args) {
                {{"graph", &graph}}))
         return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const ModelSummary s = summarize(model.graph, session.ops());
     std::cout << graph << ": ok: " << model.graph.nodes.size() << " nodes, "
               << group_thousands(s.total_params) << " parameters"
@@ -162,7 +160,8 @@ int dot(const Args& args) {
         return 0;
     if (stage.listed()) return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const std::string text = to_dot(graph_at_stage(model, stage.stage, session.ops()));
     if (output.empty())
         std::cout << text;
@@ -214,7 +213,9 @@ int train(const Args& args) {
     options.checkpoint_dir = checkpoint_dir.empty() ? default_checkpoint_dir(graph)
                                                     : std::filesystem::path(checkpoint_dir);
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
+    options.items = &items;
     Trainer trainer(model, session.ops(), options);
     const InterruptHandler interrupts;
     trainer.fit();
@@ -230,7 +231,8 @@ int eval(const Args& args) {
                common.options, {{"graph", &graph}}))
         return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     if (!model.training) {
         Diagnostics missing;
         missing.add({graph, 0, 0}, {}, "training",
@@ -260,7 +262,8 @@ int predict(const Args& args) {
                {{"graph", &graph}}))
         return 0;
     Session session = common.session();
-    const ModelFile model = load_model_file(graph, session.ops(), training_items().specs());
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const Dataset images = load_images(input);
     Evaluator evaluator(model.graph, {}, session.ops(), run.batch_for(model), run.threads);
     evaluator.load_weights(run.weights);
@@ -292,15 +295,15 @@ int ops(const Args& args) {
     if (!parse(args, "opgraph ops [--kind KIND] [--op NAME] [--plugin-path DIR]", common.options,
                {}))
         return 0;
+    Session session = common.session();
     if (kind != "op") {
         try {
-            std::cout << format_item_listing(training_items(), kind, op);
+            std::cout << format_item_listing(training_items(session), kind, op);
         } catch (const std::invalid_argument& e) {
             throw UsageError(e.what());
         }
         return 0;
     }
-    Session session = common.session();
     for (const LoadedPlugin& p : session.plugins())
         std::cout << "plugin '" << p.name << "' " << p.version << " from " << p.file.string()
                   << "\n";

@@ -5,8 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "opgraph/train/training_items.hpp"
-
 namespace opgraph::cli {
 
 using Args = std::vector<std::string>;  // the arguments after the subcommand's name
@@ -21,8 +19,5 @@ const std::vector<Command>& commands();
 
 // `opgraph bench` (bench_command.cpp).
 int bench(const Args& args);
-
-// The optimizer, schedule and callback types every command reads training sections against.
-const TrainingItems& training_items();
 
 }  // namespace opgraph::cli

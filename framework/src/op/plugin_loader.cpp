@@ -92,7 +92,8 @@ LoadedPlugin register_plugin(OpRegistry& registry, const OpenedPlugin& plugin,
             file.string() + ": plugin '" + name + "' failed to register: " + error.data());
     }
     registry.commit_plugin(plugin.library);
-    return {name, or_empty(plugin.info->version), file};
+    return {name, or_empty(plugin.info->version), file, plugin.info->register_training_items,
+            plugin.library};
 }
 
 }  // namespace

@@ -196,8 +196,8 @@ void run_training(BenchReport& report, const ModelFile& model, const OpRegistry&
         throw Error(ExitCode::usage, model.graph.file +
                                          ": bench --mode train needs the file's training section "
                                          "(its loss and optimizer)");
-    TrainingStep step(model.graph, *model.training, ops, report.batch_size, opts.threads,
-                      opts.seed);
+    TrainingStep step(model.graph, *model.training, ops, report.batch_size, opts.threads, opts.seed,
+                      false, opts.optimizers);
     Program& program = step.program();
     const Shape& out = program.shape(model.graph.outputs.at(0));
     const std::int64_t classes = out.back();

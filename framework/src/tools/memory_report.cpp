@@ -24,7 +24,7 @@ std::string cell(const std::string& text, int width, bool right = true) {
 }  // namespace
 
 MemoryPlan training_memory_plan(const ModelFile& model, const OpRegistry& ops,
-                                std::int64_t batch_size) {
+                                const OptimizerRegistry& optimizers, std::int64_t batch_size) {
     // The train pipeline's passes, as TrainingStep runs them (it needs the gradients' names).
     const LossGraph loss = with_loss(model.graph, model.training->loss, ops);
     const BackwardGraph backward = differentiate(loss.graph, loss.loss, ops);
@@ -32,7 +32,7 @@ MemoryPlan training_memory_plan(const ModelFile& model, const OpRegistry& ops,
     options.batch_size = batch_size;
     options.training = true;
     options.optimizer_slots =
-        static_cast<int>(make_optimizer(model.training->optimizer)->slot_names().size());
+        static_cast<int>(optimizers.make(model.training->optimizer)->slot_names().size());
     for (const auto& [param, gradient] : backward.param_grads) options.keep.insert(gradient);
     return plan_memory(backward.graph, ops, options);
 }
@@ -46,10 +46,10 @@ MemoryPlan inference_memory_plan(const ModelFile& model, const OpRegistry& ops,
 }
 
 std::string format_memory_plans(const ModelFile& model, const OpRegistry& ops,
-                                std::int64_t batch_size) {
+                                const OptimizerRegistry& optimizers, std::int64_t batch_size) {
     std::vector<std::pair<std::string, MemoryPlan>> plans;
     if (model.training)
-        plans.emplace_back("training", training_memory_plan(model, ops, batch_size));
+        plans.emplace_back("training", training_memory_plan(model, ops, optimizers, batch_size));
     plans.emplace_back("inference", inference_memory_plan(model, ops, batch_size));
     std::ostringstream out;
     out << cell("Memory plan (batch " + std::to_string(batch_size) + ")", kLabelWidth, false);

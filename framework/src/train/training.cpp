@@ -16,6 +16,7 @@
 #include "opgraph/train/evaluation.hpp"
 #include "opgraph/train/interrupt.hpp"
 #include "opgraph/train/progress.hpp"
+#include "opgraph/train/training_items.hpp"
 #include "opgraph/train/training_step.hpp"
 
 namespace opgraph {
@@ -57,7 +58,8 @@ struct Trainer::Impl {
         if (o.seed) config.seed = *o.seed;
         // First the program, whose memory plan is checked before anything large is allocated.
         step = std::make_unique<TrainingStep>(model.graph, config, ops, config.batch_size,
-                                              options.threads, config.seed, options.check_numerics);
+                                              options.threads, config.seed, options.check_numerics,
+                                              o.items != nullptr ? &o.items->optimizers : nullptr);
         train = load_dataset(config.dataset, Split::train, o.data_root);
         if (o.train_limit > 0 && o.train_limit < train.size()) {
             train.labels.resize(static_cast<std::size_t>(o.train_limit));
@@ -66,7 +68,9 @@ struct Trainer::Impl {
         }
         if (config.validation != "none")
             test = load_dataset(config.dataset, Split::test, o.data_root);
-        callbacks = make_callbacks(config.callbacks);
+        callbacks = o.items != nullptr
+                        ? make_callbacks(config.callbacks, o.items->callbacks, o.items->schedules)
+                        : make_callbacks(config.callbacks);
         shuffle_rng.seed(config.seed);
         loader = std::make_unique<detail::BatchLoader>(train, config.batch_size);
         if (!test.labels.empty())

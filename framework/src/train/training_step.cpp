@@ -30,14 +30,16 @@ struct TrainingStep::Impl {
     std::vector<float> target, prediction;  // per-step buffers, batch-sized
 
     Impl(const Graph& model, const TrainingConfig& config, const OpRegistry& registry,
-         std::int64_t batch_size, const ThreadConfig& t, std::uint64_t s, bool check)
+         std::int64_t batch_size, const ThreadConfig& t, std::uint64_t s, bool check,
+         const OptimizerRegistry* optimizers)
         : loss_graph(with_loss(model, config.loss, registry)),
           backward(differentiate(loss_graph.graph, loss_graph.loss, registry)),
           ops(registry),
           threads(t),
           seed(s),
           check_numerics(check),
-          optimizer(make_optimizer(config.optimizer)),
+          optimizer(optimizers != nullptr ? optimizers->make(config.optimizer)
+                                          : make_optimizer(config.optimizer)),
           batch(batch_size) {
         if (batch_size < 1) throw std::invalid_argument("batch size must be >= 1");
         main = compile(batch);
@@ -123,9 +125,9 @@ struct TrainingStep::Impl {
 
 TrainingStep::TrainingStep(const Graph& model, const TrainingConfig& config, const OpRegistry& ops,
                            std::int64_t batch_size, const ThreadConfig& threads, std::uint64_t seed,
-                           bool check_numerics)
-    : impl_(std::make_unique<Impl>(model, config, ops, batch_size, threads, seed, check_numerics)) {
-}
+                           bool check_numerics, const OptimizerRegistry* optimizers)
+    : impl_(std::make_unique<Impl>(model, config, ops, batch_size, threads, seed, check_numerics,
+                                   optimizers)) {}
 
 TrainingStep::~TrainingStep() = default;
 

@@ -1,6 +1,8 @@
 // What a plugin author includes: OPGRAPH_PLUGIN(name, version, fn) defines the plugin's C
 // entry point around `void fn(opgraph::OpRegistry&)`, turning any exception thrown while
-// registering into an error message so that none crosses the C boundary.
+// registering into an error message so that none crosses the C boundary. A plugin that also
+// adds optimizers, schedules or callbacks uses OPGRAPH_PLUGIN_WITH_TRAINING_ITEMS
+// (opgraph/train/plugin_items.hpp) instead.
 #pragma once
 
 #include <cstring>
@@ -18,10 +20,11 @@ inline void copy_message(const char* message, char* out, std::size_t size) {
     out[size - 1] = '\0';
 }
 
-template <void (*Register)(OpRegistry&)>
-int register_trampoline(void* registry, char* error, std::size_t error_size) noexcept {
+// Calls Register(*static_cast<Target*>(target)), an exception becoming a message.
+template <class Target, void (*Register)(Target&)>
+int register_trampoline(void* target, char* error, std::size_t error_size) noexcept {
     try {
-        Register(*static_cast<OpRegistry*>(registry));
+        Register(*static_cast<Target*>(target));
         return 0;
     } catch (const std::exception& e) {
         copy_message(e.what(), error, error_size);
@@ -33,16 +36,21 @@ int register_trampoline(void* registry, char* error, std::size_t error_size) noe
 
 }  // namespace opgraph::detail
 
-#define OPGRAPH_PLUGIN(NAME, VERSION, REGISTER_FN)                               \
-    extern "C" __attribute__((visibility("default"))) const opgraph_plugin_info* \
-    opgraph_plugin_entry(void) {                                                 \
-        static const opgraph_plugin_info info = {                                \
-            OPGRAPH_PLUGIN_ABI_VERSION,                                          \
-            NAME,                                                                \
-            VERSION,                                                             \
-            OPGRAPH_VERSION,                                                     \
-            OPGRAPH_CXX_ABI,                                                     \
-            OPGRAPH_COMPILER,                                                    \
-            &::opgraph::detail::register_trampoline<REGISTER_FN>};               \
-        return &info;                                                            \
+// The entry point; ITEMS_TRAMPOLINE is null or a register_trampoline over TrainingItems.
+#define OPGRAPH_PLUGIN_ENTRY(NAME, VERSION, REGISTER_FN, ITEMS_TRAMPOLINE)               \
+    extern "C" __attribute__((visibility("default"))) const opgraph_plugin_info*         \
+    opgraph_plugin_entry(void) {                                                         \
+        static const opgraph_plugin_info info = {                                        \
+            OPGRAPH_PLUGIN_ABI_VERSION,                                                  \
+            NAME,                                                                        \
+            VERSION,                                                                     \
+            OPGRAPH_VERSION,                                                             \
+            OPGRAPH_CXX_ABI,                                                             \
+            OPGRAPH_COMPILER,                                                            \
+            &::opgraph::detail::register_trampoline<::opgraph::OpRegistry, REGISTER_FN>, \
+            ITEMS_TRAMPOLINE};                                                           \
+        return &info;                                                                    \
     }
+
+#define OPGRAPH_PLUGIN(NAME, VERSION, REGISTER_FN) \
+    OPGRAPH_PLUGIN_ENTRY(NAME, VERSION, REGISTER_FN, nullptr)

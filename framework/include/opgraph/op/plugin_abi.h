@@ -15,7 +15,7 @@
 /* 2: OpDef::inference_affine, absorbs_affine
  * 3: Node::folded (the fold_affine pass); AffineSide moved to opgraph/ir/graph.hpp
  * 4: OpDef::saved / saved_shapes and Node::saves (what forward saves is a graph value),
- *    OpDef::in_place; KernelContext::forward removed */
+ *    OpDef::in_place; KernelContext::forward removed; register_training_items */
 #define OPGRAPH_PLUGIN_ABI_VERSION 4u
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 
@@ -31,6 +31,9 @@ typedef struct opgraph_plugin_info {
     const char* cxx_abi;           /* C++ standard library and ABI, must equal the host's */
     const char* compiler;          /* informational */
     int (*register_ops)(void* registry, char* error, size_t error_size);
+    /* Adds optimizer, schedule and callback types to an opgraph::TrainingItems; null when the
+     * plugin has none (opgraph/train/plugin_items.hpp). Same return convention. */
+    int (*register_training_items)(void* items, char* error, size_t error_size);
 } opgraph_plugin_info;
 
 typedef const opgraph_plugin_info* (*opgraph_plugin_entry_fn)(void);

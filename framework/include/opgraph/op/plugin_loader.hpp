@@ -5,7 +5,9 @@
 // whose message names the file.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,10 @@ struct LoadedPlugin {
     std::string name;
     std::string version;
     std::filesystem::path file;
+    // The plugin's register_training_items (opgraph_plugin_info), or null; `library` keeps
+    // the plugin loaded while this is held.
+    int (*register_training_items)(void* items, char* error, std::size_t error_size) = nullptr;
+    std::shared_ptr<void> library;
 };
 
 // Loads one plugin into `registry`. Throws PluginError; on failure the registry is as before.

@@ -18,7 +18,7 @@ namespace opgraph {
 struct PlannedValue {
     std::int64_t bytes = 0;
     int producer = -1;         // the task writing it; -1: written from outside (graph inputs)
-    std::vector<int> readers;  // the tasks reading it (backward tasks: their forward's values)
+    std::vector<int> readers;  // the tasks reading it
     bool persistent = false;   // never shared: inputs, outputs, parameters, gradients
     // The value (an input of its producer, OpDef::in_place) it may be written over: it takes
     // that value's buffer when its producer is the last task using it. -1: none.

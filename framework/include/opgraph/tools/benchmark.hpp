@@ -23,6 +23,7 @@
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/op_registry.hpp"
 #include "opgraph/runtime/threads.hpp"
+#include "opgraph/train/optimizer.hpp"
 
 namespace opgraph {
 
@@ -40,6 +41,7 @@ struct BenchOptions {
     ThreadConfig threads;
     std::uint64_t seed = 0;    // parameters, synthetic data, dropout masks
     bool measure_peak = true;  // run the sgemm peak measurement (about a quarter second)
+    const OptimizerRegistry* optimizers = nullptr;  // train: the optimizer types (null: built-in)
 };
 
 // One kernel of the compiled program, timed over the timed steps.

@@ -8,13 +8,14 @@
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/op_registry.hpp"
 #include "opgraph/passes/memory_plan.hpp"
+#include "opgraph/train/optimizer.hpp"
 
 namespace opgraph {
 
-// The plan of the program TrainingStep compiles (train pipeline, the optimizer's slots).
-// Requires model.training.
+// The plan of the program TrainingStep compiles (train pipeline, the slots of the optimizer
+// `optimizers` builds). Requires model.training.
 MemoryPlan training_memory_plan(const ModelFile& model, const OpRegistry& ops,
-                                std::int64_t batch_size);
+                                const OptimizerRegistry& optimizers, std::int64_t batch_size);
 // The plan of the program predict and bench --mode infer compile (inference pipeline).
 MemoryPlan inference_memory_plan(const ModelFile& model, const OpRegistry& ops,
                                  std::int64_t batch_size);
@@ -22,6 +23,6 @@ MemoryPlan inference_memory_plan(const ModelFile& model, const OpRegistry& ops,
 // A table: parameters, optimizer state, inputs, activations shared and one buffer each,
 // total, per program; then the largest contributors of each.
 std::string format_memory_plans(const ModelFile& model, const OpRegistry& ops,
-                                std::int64_t batch_size);
+                                const OptimizerRegistry& optimizers, std::int64_t batch_size);
 
 }  // namespace opgraph

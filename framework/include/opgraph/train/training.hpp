@@ -20,6 +20,8 @@
 
 namespace opgraph {
 
+struct TrainingItems;  // opgraph/train/training_items.hpp
+
 struct TrainOptions {
     // Overrides of the training section (absent: the file's values).
     std::optional<std::int64_t> epochs;
@@ -42,6 +44,9 @@ struct TrainOptions {
     // Check every kernel's outputs for NaN / Inf (ProgramOptions::check_numerics): the run
     // stops with NumericalError at the first node producing one.
     bool check_numerics = false;
+    // The optimizer, schedule and callback types the model file was read against (a
+    // session's training_items(), plugins' types included); null: the built-in ones.
+    const TrainingItems* items = nullptr;
 };
 
 // Where `opgraph train` keeps checkpoints unless told: checkpoints/<graph file's stem>.

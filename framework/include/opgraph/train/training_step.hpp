@@ -32,11 +32,12 @@ struct StepResult {
 class TrainingStep {
 public:
     // Builds model + loss (config.loss) + backward graph and compiles it for `batch_size`
-    // with config.optimizer; parameters initialised from `seed`; with `check_numerics`, every
-    // kernel's outputs are checked (ProgramOptions::check_numerics). Throws GraphError.
+    // with config.optimizer, built by `optimizers` (null: builtin_optimizers()); parameters
+    // initialised from `seed`; with `check_numerics`, every kernel's outputs are checked
+    // (ProgramOptions::check_numerics). Throws GraphError.
     TrainingStep(const Graph& model, const TrainingConfig& config, const OpRegistry& ops,
                  std::int64_t batch_size, const ThreadConfig& threads, std::uint64_t seed,
-                 bool check_numerics = false);
+                 bool check_numerics = false, const OptimizerRegistry* optimizers = nullptr);
     ~TrainingStep();
     TrainingStep(const TrainingStep&) = delete;
     TrainingStep& operator=(const TrainingStep&) = delete;
