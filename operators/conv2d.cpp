@@ -239,12 +239,28 @@ public:
     explicit Conv2dBackwardWeightsKernel(const opgraph::KernelContext& ctx) : engine_(ctx.engine) {
         const Conv2dForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
-        const dnnl::convolution_backward_weights::desc desc(
-            dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src),
-            ops::any_desc(dims_.weights),
-            dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), ops::any_desc(dims_.dst),
-            dims_.strides, dims_.dilates, dims_.pad_l, dims_.pad_r);
-        pd_ = dnnl::convolution_backward_weights::primitive_desc(desc, ctx.engine, forward.pd());
+        const auto pd_for = [&](const memory::desc& src, const memory::desc& diff_dst) {
+            const dnnl::convolution_backward_weights::desc desc(
+                dnnl::algorithm::convolution_direct, src, ops::any_desc(dims_.weights),
+                dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), diff_dst,
+                dims_.strides, dims_.dilates, dims_.pad_l, dims_.pad_r);
+            return dnnl::convolution_backward_weights::primitive_desc(desc, ctx.engine,
+                                                                      forward.pd());
+        };
+        pd_ = pd_for(ops::any_desc(dims_.src), ops::any_desc(dims_.dst));
+        // Small channel counts (mnist's 10) send the blocked-layout kernel to AVX2 on an
+        // AVX-512 CPU; over nhwc oneDNN has an AVX-512 one (mnist's 10->32 3x3 layer at batch
+        // 128 on an Intel Xeon: 10.9 -> 6.5 ms with the reorders, the step 14 % faster).
+        const auto avx2 = [](const dnnl::primitive_desc_base& pd) {
+            return std::string(pd.impl_info_str()).find("avx2") != std::string::npos;
+        };
+        if (avx2(pd_) && dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core) {
+            const auto nhwc = [](const memory::dims& d) {
+                return memory::desc(d, memory::data_type::f32, memory::format_tag::nhwc);
+            };
+            auto plain = pd_for(nhwc(dims_.src), nhwc(dims_.dst));
+            if (!avx2(plain)) pd_ = std::move(plain);
+        }
         for (const Shape& shape : ctx.output_shapes)
             outputs_.push_back(opgraph::row_major_desc(shape));
         primitive_ = dnnl::convolution_backward_weights(pd_);
