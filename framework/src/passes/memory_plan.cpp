@@ -166,8 +166,8 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
         task_of[node.name] = t;
         std::vector<Shape> input_shapes;
         for (const std::string& in : node.inputs) {
-            input_shapes.push_back(
-                shape_of.count(canonical_value(in)) ? shape_of[canonical_value(in)] : Shape{});
+            const auto shape = shape_of.find(canonical_value(in));
+            input_shapes.push_back(shape != shape_of.end() ? shape->second : Shape{});
             ValueRef ref;
             if (parse_value_ref(in, ref) && task_of.count(ref.name))
                 after[t].push_back(task_of[ref.name]);

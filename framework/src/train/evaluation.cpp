@@ -42,12 +42,16 @@ Evaluator::Evaluator(const Graph& graph, const std::string& loss_op, const OpReg
     // The eval pipeline: its loss pass is the with_loss above, then the inference passes.
     graph_.graph = inference_pipeline().run(graph_.graph, PassContext{ops, loss_op, {}});
     graph_.prediction = graph_.graph.outputs.front();
+    main_ = compile(batch_size);
+}
+
+std::unique_ptr<Program> Evaluator::compile(std::int64_t batch) const {
     ProgramOptions options;
-    options.batch_size = batch_size;
-    options.threads = threads;
+    options.batch_size = batch;
+    options.threads = threads_;
     options.share_buffers = true;
     options.parameters = parameters_;
-    main_ = std::make_unique<Program>(graph_.graph, ops_, options);
+    return std::make_unique<Program>(graph_.graph, ops_, options);
 }
 
 Evaluator::~Evaluator() = default;
@@ -59,14 +63,7 @@ void Evaluator::load_weights(const std::filesystem::path& file) {
 Program& Evaluator::program_for(std::int64_t batch) {
     if (batch == batch_size_) return *main_;
     auto& slot = others_[batch];
-    if (!slot) {
-        ProgramOptions options;
-        options.batch_size = batch;
-        options.threads = threads_;
-        options.share_buffers = true;
-        options.parameters = parameters_;
-        slot = std::make_unique<Program>(graph_.graph, ops_, options);
-    }
+    if (!slot) slot = compile(batch);
     return *slot;
 }
 

@@ -56,10 +56,12 @@ struct Trainer::Impl {
         if (o.epochs) config.epochs = *o.epochs;
         if (o.batch_size) config.batch_size = *o.batch_size;
         if (o.seed) config.seed = *o.seed;
+        const TrainingItems builtin;  // the item types when the caller gave none
+        const TrainingItems& items = o.items != nullptr ? *o.items : builtin;
         // First the program, whose memory plan is checked before anything large is allocated.
         step = std::make_unique<TrainingStep>(model.graph, config, ops, config.batch_size,
                                               options.threads, config.seed, options.check_numerics,
-                                              o.items != nullptr ? &o.items->optimizers : nullptr);
+                                              &items.optimizers);
         train = load_dataset(config.dataset, Split::train, o.data_root);
         if (o.train_limit > 0 && o.train_limit < train.size()) {
             train.labels.resize(static_cast<std::size_t>(o.train_limit));
@@ -68,9 +70,7 @@ struct Trainer::Impl {
         }
         if (config.validation != "none")
             test = load_dataset(config.dataset, Split::test, o.data_root);
-        callbacks = o.items != nullptr
-                        ? make_callbacks(config.callbacks, o.items->callbacks, o.items->schedules)
-                        : make_callbacks(config.callbacks);
+        callbacks = make_callbacks(config.callbacks, items.callbacks, items.schedules);
         shuffle_rng.seed(config.seed);
         loader = std::make_unique<detail::BatchLoader>(train, config.batch_size);
         if (!test.labels.empty())

@@ -44,6 +44,8 @@ public:
 
 private:
     Program& program_for(std::int64_t batch);
+    // A program of the eval graph for `batch` samples, bound to the parameter store.
+    std::unique_ptr<Program> compile(std::int64_t batch) const;
 
     LossGraph graph_;
     const OpRegistry& ops_;
