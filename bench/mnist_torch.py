@@ -12,9 +12,16 @@ It measures as `opgraph bench` does: synthetic data (uniform [0, 1) images, rand
 two batches generated once and alternated), W untimed warm-up steps, then N timed steps.
   --mode train   forward + backward + Adam step, model.train()
   --mode infer   forward + softmax, model.eval(), under torch.inference_mode (or no_grad)
+  --precision f32    (default) float32
+  --precision bf16   torch.autocast("cpu", dtype=torch.bfloat16), channels-last model and
+                     input; training keeps float32 master weights and the same optimizer
+  --precision int8   inference only: FX graph-mode post-training static quantization for the
+                     onednn engine (get_default_qconfig_mapping("onednn"), prepare_fx,
+                     calibration on a few synthetic batches, convert_fx)
 
   /usr/bin/python3 bench/mnist_torch.py --mode train --batch-size 128 --steps 40 --threads 2
   /usr/bin/python3 bench/mnist_torch.py --mode infer --batch-size 1 --steps 500 --json
+  /usr/bin/python3 bench/mnist_torch.py --mode infer --precision int8 --json
 
 Needs Debian's python3-torch (run with /usr/bin/python3). --json prints one JSON line;
 max_rss_bytes is the whole process's peak RSS (interpreter and torch import included).
@@ -27,6 +34,7 @@ sets mallopt(M_MMAP_THRESHOLD, 32 MiB) and mallopt(M_TRIM_THRESHOLD, 1 GiB) to k
 memory for reuse; --glibc-malloc-defaults measures without that.
 """
 import argparse
+import contextlib
 import ctypes
 import json
 import resource
@@ -47,6 +55,48 @@ def tune_malloc():
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     return bool(libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)) and \
         bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30))
+
+
+PRECISIONS = ("f32", "bf16", "int8")
+
+
+def add_precision_args(ap):
+    ap.add_argument("--precision", choices=PRECISIONS, default="f32",
+                    help="bf16: autocast + channels-last; int8: FX static quantization "
+                         "(onednn engine), inference only")
+    ap.add_argument("--calibration-batches", type=int, default=4,
+                    help="int8: synthetic batches the observers see before convert_fx")
+
+
+def check_precision(ap, args):
+    """Refuse what a precision cannot do; bf16 implies channels-last."""
+    if args.precision == "int8" and args.mode == "train":
+        ap.error("--precision int8 is inference only (post-training static quantization); "
+                 "train with --precision f32 or bf16")
+    if args.precision == "int8" and "onednn" not in torch.backends.quantized.supported_engines:
+        ap.error(f"--precision int8: torch {torch.__version__} has no onednn quantized engine "
+                 f"(has {torch.backends.quantized.supported_engines}; needs torch >= 1.13)")
+    if args.precision == "bf16":
+        args.channels_last = True
+
+
+def autocast(precision):
+    """The context a step's forward pass (and loss) runs in."""
+    if precision == "bf16":
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def quantize_int8(model, batches):
+    """FX graph-mode post-training static quantization for oneDNN, calibrated on batches."""
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+    torch.backends.quantized.engine = "onednn"
+    prepared = prepare_fx(model.eval(), get_default_qconfig_mapping("onednn"), (batches[0],))
+    with torch.no_grad():
+        for x in batches:
+            prepared(x)
+    return convert_fx(prepared)
 
 
 def blas_libraries():
@@ -112,8 +162,10 @@ def main():
     ap.add_argument("--channels-last", action="store_true", help="NHWC memory format")
     ap.add_argument("--glibc-malloc-defaults", action="store_true",
                     help="do not tune malloc (mmap/trim thresholds) first")
+    add_precision_args(ap)
     ap.add_argument("--json", action="store_true", help="print one JSON line")
     args = ap.parse_args()
+    check_precision(ap, args)
     malloc_tuned = False if args.glibc_malloc_defaults else tune_malloc()
 
     torch.set_num_threads(args.threads)
@@ -127,6 +179,7 @@ def main():
     b = args.batch_size
     images = [torch.rand(b, 1, 28, 28).contiguous(memory_format=fmt) for _ in range(2)]
     labels = [torch.randint(0, 10, (b,)) for _ in range(2)]
+    cast = lambda: autocast(args.precision)
 
     if args.mode == "train":
         model.train()
@@ -135,17 +188,21 @@ def main():
 
         def step(i):
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(images[i % 2]), labels[i % 2])
+            with cast():
+                loss = loss_fn(model(images[i % 2]), labels[i % 2])
             loss.backward()
             opt.step()
         grad_mode = "autograd"
     else:
         model.eval()
+        if args.precision == "int8":
+            model = quantize_int8(model, [torch.rand_like(images[0])
+                                          for _ in range(args.calibration_batches)])
         ctx = getattr(torch, "inference_mode", torch.no_grad)
         grad_mode = ctx.__name__
 
         def step(i):
-            with ctx():
+            with ctx(), cast():
                 torch.softmax(model(images[i % 2]), dim=1)
 
     for i in range(args.warmup):
@@ -164,6 +221,7 @@ def main():
         "framework": "pytorch",
         "torch_version": torch.__version__,
         "mode": args.mode,
+        "precision": args.precision,
         "batch_size": b,
         "steps": args.steps,
         "warmup": args.warmup,
@@ -185,8 +243,9 @@ def main():
     if args.json:
         print(json.dumps(report))
         return
-    print(f"pytorch {torch.__version__}  {args.mode}  batch {b}  threads {report['threads']}"
-          f"  mkldnn {report['mkldnn_enabled']}  ({grad_mode}, malloc tuned {malloc_tuned})")
+    print(f"pytorch {torch.__version__}  {args.mode}  {args.precision}  batch {b}"
+          f"  threads {report['threads']}  mkldnn {report['mkldnn_enabled']}"
+          f"  ({grad_mode}, malloc tuned {malloc_tuned})")
     print(f"params: {params:,} (trainable {trainable:,}, non-trainable {stats:,})")
     print(f"conv kernels: {', '.join(kernels)}; BLAS: {', '.join(report['blas'])}")
     print(f"{report['images_per_second']:.1f} images/s  {report['ms_per_step']:.3f} ms/step"

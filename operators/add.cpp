@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "opgraph/ops/kernel_functions.hpp"
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/primitive_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 
@@ -60,6 +61,7 @@ opgraph::OpDef add_op() {
     def.inputs = {"src"};
     def.variadic_min = kMinInputs;
     def.infer_shapes = add_shapes;
+    def.dtypes = opgraph::ops::kF32AndBf16;
     def.kernel = opgraph::ops::make_kernel<AddKernel>;
     def.gradient = add_gradient;
     def.gradcheck = {

@@ -37,7 +37,7 @@ std::unique_ptr<opgraph::Kernel> avg_pool2d_kernel(const opgraph::KernelContext&
                                : dnnl::algorithm::pooling_avg_exclude_padding;
     const ops::PoolWindow window = ops::pool2d_window(ctx, algorithm);
     const dnnl::memory::desc dst(opgraph::logical_dims(ctx.output_shapes.at(0)),
-                                 dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+                                 opgraph::dnnl_data_type(ctx.dtype), dnnl::memory::format_tag::any);
     return std::make_unique<ops::PoolForwardKernel>(ctx, window, dst);
 }
 

@@ -26,6 +26,7 @@
 #include "opgraph/ops/costs.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/primitive_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 
@@ -332,6 +333,7 @@ opgraph::OpDef batch_norm_op() {
         AttrSpec::optional("axis", ops::kLastAxis, "the channel axis: -1 (the last)"),
     };
     def.infer_shapes = batch_norm_shapes;
+    def.dtypes = ops::kF32AndBf16;
     def.params = batch_norm_params;
     // Inference folds into one multiply-add per element.
     def.macs = ops::one_mac_per_output_element;
@@ -340,10 +342,20 @@ opgraph::OpDef batch_norm_op() {
     def.gradient = batch_norm_gradient;
     def.saved = {"mean", "variance", "gamma", "beta"};
     def.saved_shapes = batch_norm_saved_shapes;
+    // Statistics and parameters stay f32 whatever the data's type (oneDNN requires it).
+    def.saved_dtypes = [](const OpContext&) {
+        return std::vector<opgraph::DType>(4, opgraph::DType::f32);
+    };
 
     opgraph::OpDef backward = ops::backward_op(
         def, "batch_norm_backward", {"diff_dst", "src", "mean", "variance", "gamma", "beta"}, 1);
     backward.infer_shapes = batch_norm_backward_shapes;
+    backward.infer_dtypes = [](const OpContext& ctx) {  // diff_src, then f32 diff_gamma / beta
+        std::vector<opgraph::DType> types(batch_norm_backward_shapes(ctx).size(),
+                                          opgraph::DType::f32);
+        types.front() = ctx.dtype();
+        return types;
+    };
     backward.kernel = ops::make_kernel<BatchNormBackwardKernel>;
     def.companions.push_back(std::move(backward));
 

@@ -15,6 +15,7 @@
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/logical_axis.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/primitive_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 
@@ -81,7 +82,7 @@ public:
         for (std::size_t i = 1; i < ctx.input_descs.size(); ++i)
             outputs_.push_back(ctx.input_descs[i]);
         if (!plan(ctx, ctx.input_descs.at(0)) &&
-            !plan(ctx, opgraph::plain_data_desc(ctx.input_shapes.at(0)))) {
+            !plan(ctx, opgraph::plain_data_desc(ctx.input_shapes.at(0), ctx.dtype))) {
             throw std::runtime_error("cannot slice the gradient of concat");
         }
     }
@@ -181,6 +182,7 @@ opgraph::OpDef concat_op() {
         AttrSpec::optional("axis", ops::kLastAxis, "axis to join along (not the batch)"),
     };
     def.infer_shapes = concat_shapes;
+    def.dtypes = ops::kF32AndBf16;
     def.kernel = ops::make_kernel<ConcatKernel>;
     def.gradient = concat_gradient;
     def.companions.push_back(concat_backward_op(def));

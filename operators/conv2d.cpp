@@ -15,6 +15,7 @@
 #include "opgraph/ops/fused_activation.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/primitive_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 #include "opgraph/ops/weighted_layer.hpp"
@@ -106,8 +107,11 @@ using dnnl::memory;
 // One conv2d node as oneDNN sees it at a concrete batch: logical dims, strides, dilation
 // (oneDNN counts the gaps: Keras rate - 1), pads, and the plain Keras kernel (kh, kw,
 // in / groups, filters) as oneDNN weights: hwio, or hwigo over {G, O/G, I/G, KH, KW}.
+// Data and the primitive's weights are of the node's dtype (`type`); parameters, the bias and
+// the parameters' gradients f32.
 struct ConvDims {
     memory::dims src, weights, bias, dst, strides, dilates, pad_l, pad_r;
+    memory::data_type type = memory::data_type::f32;
     memory::desc keras_weights;
     bool use_bias = true;   // the node's attribute
     bool with_bias = true;  // the primitive's: use_bias or a folded affine map
@@ -136,6 +140,7 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
     d.pad_l = {window.height.pad_begin, window.width.pad_begin};
     d.pad_r = {window.height.pad_end, window.width.pad_end};
     d.use_bias = ctx.node.attrs.get_bool("use_bias");
+    d.type = opgraph::dnnl_data_type(ctx.dtype);
     d.with_bias = d.use_bias || !ctx.absorbed.empty();
     return d;
 }
@@ -157,10 +162,11 @@ public:
         const auto prop =
             ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
         const dnnl::convolution_forward::desc desc(
-            prop, dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src),
-            ops::any_desc(dims_.weights),
-            dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(), ops::any_desc(dims_.dst),
-            dims_.strides, dims_.dilates, dims_.pad_l, dims_.pad_r);
+            prop, dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src, dims_.type),
+            ops::any_desc(dims_.weights, dims_.type),
+            dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(),
+            ops::any_desc(dims_.dst, dims_.type), dims_.strides, dims_.dilates, dims_.pad_l,
+            dims_.pad_r);
         pd_ = dnnl::convolution_forward::primitive_desc(
             desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
         outputs_ = {pd_.dst_desc()};
@@ -212,9 +218,9 @@ public:
         const Conv2dForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
         const dnnl::convolution_backward_data::desc desc(
-            dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src),
-            ops::any_desc(dims_.weights), ops::any_desc(dims_.dst), dims_.strides, dims_.dilates,
-            dims_.pad_l, dims_.pad_r);
+            dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src, dims_.type),
+            ops::any_desc(dims_.weights, dims_.type), ops::any_desc(dims_.dst, dims_.type),
+            dims_.strides, dims_.dilates, dims_.pad_l, dims_.pad_r);
         pd_ = dnnl::convolution_backward_data::primitive_desc(desc, ctx.engine, forward.pd());
         outputs_ = {pd_.diff_src_desc()};
         primitive_ = dnnl::convolution_backward_data(pd_);
@@ -247,7 +253,7 @@ public:
             return dnnl::convolution_backward_weights::primitive_desc(desc, ctx.engine,
                                                                       forward.pd());
         };
-        pd_ = pd_for(ops::any_desc(dims_.src), ops::any_desc(dims_.dst));
+        pd_ = pd_for(ops::any_desc(dims_.src, dims_.type), ops::any_desc(dims_.dst, dims_.type));
         // Small channel counts (mnist's 10) send the blocked-layout kernel to AVX2 on an
         // AVX-512 CPU; over nhwc oneDNN has an AVX-512 one (mnist's 10->32 3x3 layer at batch
         // 128 on an Intel Xeon: 10.9 -> 6.5 ms with the reorders, the step 14 % faster).
@@ -255,8 +261,8 @@ public:
             return std::string(pd.impl_info_str()).find("avx2") != std::string::npos;
         };
         if (avx2(pd_) && dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core) {
-            const auto nhwc = [](const memory::dims& d) {
-                return memory::desc(d, memory::data_type::f32, memory::format_tag::nhwc);
+            const auto nhwc = [this](const memory::dims& d) {
+                return memory::desc(d, dims_.type, memory::format_tag::nhwc);
             };
             auto plain = pd_for(nhwc(dims_.src), nhwc(dims_.dst));
             if (!avx2(plain)) pd_ = std::move(plain);
@@ -400,6 +406,7 @@ opgraph::OpDef conv2d_op() {
             .at_least(1),
     });
     def.infer_shapes = conv2d_shapes;
+    def.dtypes = ops::kF32AndBf16;
     def.params = conv2d_params;
     def.macs = conv2d_macs;
     def.kernel = ops::make_kernel<Conv2dForwardKernel>;

@@ -12,6 +12,7 @@
 #include "opgraph/ops/fused_activation.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/primitive_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 #include "opgraph/ops/weighted_layer.hpp"
@@ -61,23 +62,28 @@ using dnnl::memory;
 // One dense node as oneDNN's inner product sees it: the leading axes of the (N, ..., F) input
 // folded into rows, so src is (rows, in) and dst (rows, units), both plain `nc` views of the
 // plain row-major values; the plain Keras kernel (in, units) is `io` over weights {units, in}.
+// Data and the primitive's weights are of the node's dtype; parameters and their gradients f32.
 struct DenseDims {
     Shape src_shape, dst_shape;  // IR shapes, concrete
+    opgraph::DType dtype = opgraph::DType::f32;
+    memory::data_type type = memory::data_type::f32;  // dtype as oneDNN's
     memory::desc src_rows, dst_rows;
     memory::dims weights, bias;
     memory::desc keras_weights;
     bool use_bias = true;
 };
 
-DenseDims dense_dims(const Shape& src, const Shape& dst, bool use_bias) {
+DenseDims dense_dims(const Shape& src, const Shape& dst, bool use_bias, opgraph::DType dtype) {
     DenseDims d;
     d.src_shape = src;
     d.dst_shape = dst;
+    d.dtype = dtype;
+    d.type = opgraph::dnnl_data_type(dtype);
     const memory::dim rows = ops::dims_product(src, 0, src.size() - 1);
     const memory::dim in = src.back();
     const memory::dim units = dst.back();
-    d.src_rows = {{rows, in}, memory::data_type::f32, memory::format_tag::nc};
-    d.dst_rows = {{rows, units}, memory::data_type::f32, memory::format_tag::nc};
+    d.src_rows = {{rows, in}, d.type, memory::format_tag::nc};
+    d.dst_rows = {{rows, units}, d.type, memory::format_tag::nc};
     d.weights = {units, in};
     d.keras_weights = {d.weights, memory::data_type::f32, memory::format_tag::io};
     d.bias = {units};
@@ -93,7 +99,7 @@ protected:
     // Binds `arg` to `given`, an (N, ..., F) value `shape` in any layout (reordered to the
     // plain one if it is not), seen as `rows`.
     void bind_rows(int arg, const memory& given, const Shape& shape, const memory::desc& rows) {
-        bind_input(arg, given, opgraph::plain_data_desc(shape), engine_);
+        bind_input(arg, given, opgraph::plain_data_desc(shape, dims_.dtype), engine_);
         args_[arg] = ops::view_as(args_[arg], rows, engine_);
     }
 
@@ -109,15 +115,15 @@ public:
     explicit DenseForwardKernel(const opgraph::KernelContext& ctx)
         : DenseKernel(ctx), training_(ctx.training), saves_(ctx.node.saves) {
         dims_ = dense_dims(ctx.input_shapes.at(0), ctx.output_shapes.at(0),
-                           ctx.node.attrs.get_bool("use_bias"));
+                           ctx.node.attrs.get_bool("use_bias"), ctx.dtype);
         const auto prop =
             ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
         const dnnl::inner_product_forward::desc desc(
-            prop, dims_.src_rows, ops::any_desc(dims_.weights),
+            prop, dims_.src_rows, ops::any_desc(dims_.weights, dims_.type),
             dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), dims_.dst_rows);
         pd_ = dnnl::inner_product_forward::primitive_desc(
             desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
-        outputs_ = {opgraph::plain_data_desc(dims_.dst_shape)};
+        outputs_ = {opgraph::plain_data_desc(dims_.dst_shape, dims_.dtype)};
         if (saves_) outputs_.push_back(pd_.weights_desc());
         primitive_ = dnnl::inner_product_forward(pd_);
         impl_ = pd_.impl_info_str();
@@ -146,9 +152,9 @@ public:
         const DenseForwardKernel forward(ops::forward_context(ctx, {1}));
         dims_ = forward.dims();
         const dnnl::inner_product_backward_data::desc desc(
-            dims_.src_rows, ops::any_desc(dims_.weights), dims_.dst_rows);
+            dims_.src_rows, ops::any_desc(dims_.weights, dims_.type), dims_.dst_rows);
         pd_ = dnnl::inner_product_backward_data::primitive_desc(desc, ctx.engine, forward.pd());
-        outputs_ = {opgraph::plain_data_desc(dims_.src_shape)};
+        outputs_ = {opgraph::plain_data_desc(dims_.src_shape, dims_.dtype)};
         primitive_ = dnnl::inner_product_backward_data(pd_);
         impl_ = pd_.impl_info_str();
     }
@@ -232,6 +238,7 @@ opgraph::OpDef dense_op() {
         AttrSpec::required("units", AttrType::integer, "number of output features").at_least(1),
     });
     def.infer_shapes = dense_shapes;
+    def.dtypes = ops::kF32AndBf16;
     def.params = dense_params;
     def.macs = dense_macs;
     def.kernel = ops::make_kernel<DenseForwardKernel>;

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "opgraph/op/memory_layout.hpp"
 #include "opgraph/ops/backward_op.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
@@ -67,43 +68,100 @@ std::uint64_t name_hash(const std::string& name) {
     return h;
 }
 
+// The element types the loops run on: f32, and bf16 held as its 16 bits (widened to f32 for
+// the multiply, rounded back to nearest even, as oneDNN rounds).
+struct F32 {
+    using T = float;
+    static float load(float x) { return x; }
+    static float store(float x) { return x; }
+};
+struct Bf16 {
+    using T = std::uint16_t;
+    static float load(std::uint16_t x) {
+        float f;
+        const std::uint32_t bits = std::uint32_t{x} << 16;
+        __builtin_memcpy(&f, &bits, sizeof f);
+        return f;
+    }
+    static std::uint16_t store(float f) {
+        std::uint32_t bits;
+        __builtin_memcpy(&bits, &f, sizeof f);
+        const std::uint32_t quiet = (bits >> 16) | 0x40u;  // a NaN stays a NaN
+        const std::uint32_t rounded = (bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16;
+        return static_cast<std::uint16_t>((bits & 0x7FFFFFFFu) > 0x7F800000u ? quiet : rounded);
+    }
+};
+
 // dst[j] = src[j] * scale where hash(k1, k2, first + j) >= threshold, else 0, for j < n, and
-// keep[j] = whether it was kept (when keep is not null). Compiled for AVX-512, AVX2 and
-// baseline x86-64, picked when the plugin loads: integer hashing and one multiply per element
-// give the same bits on every path.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void mask_range(
-    const float* __restrict src, float* __restrict dst, std::uint8_t* __restrict keep,
-    std::size_t first, std::size_t n, std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold,
-    float scale) {
-    // Selects, not branches: the loops vectorise (a NaN stays NaN, as in Keras).
+// keep[j] = whether it was kept (when keep is not null). Selects, not branches: the loops
+// vectorise (a NaN stays NaN, as in Keras).
+template <class E>
+inline __attribute__((always_inline)) void mask_loop(const typename E::T* __restrict src,
+                                                     typename E::T* __restrict dst,
+                                                     std::uint8_t* __restrict keep,
+                                                     std::size_t first, std::size_t n,
+                                                     std::uint32_t k1, std::uint32_t k2,
+                                                     std::uint32_t threshold, float scale) {
     if (keep == nullptr) {
         for (std::size_t j = 0; j < n; ++j) {
             const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
-            dst[j] = src[j] * (h >= threshold ? scale : 0.f);
+            dst[j] = E::store(E::load(src[j]) * (h >= threshold ? scale : 0.f));
         }
         return;
     }
     for (std::size_t j = 0; j < n; ++j) {
         const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
         const std::uint32_t kept = h >= threshold ? 1u : 0u;  // (a bool does not vectorise)
-        dst[j] = src[j] * (kept != 0 ? scale : 0.f);
+        dst[j] = E::store(E::load(src[j]) * (kept != 0 ? scale : 0.f));
         keep[j] = static_cast<std::uint8_t>(kept);
     }
 }
 
 // diff_src[j] = diff_dst[j] * scale where keep[j], else 0, for j < n: the same products as
 // the forward's.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void unmask_range(
-    const float* __restrict diff_dst, const std::uint8_t* __restrict keep,
-    float* __restrict diff_src, std::size_t n, float scale) {
-    for (std::size_t j = 0; j < n; ++j) diff_src[j] = diff_dst[j] * (keep[j] != 0 ? scale : 0.f);
+template <class E>
+inline __attribute__((always_inline)) void unmask_loop(const typename E::T* __restrict diff_dst,
+                                                       const std::uint8_t* __restrict keep,
+                                                       typename E::T* __restrict diff_src,
+                                                       std::size_t n, float scale) {
+    for (std::size_t j = 0; j < n; ++j)
+        diff_src[j] = E::store(E::load(diff_dst[j]) * (keep[j] != 0 ? scale : 0.f));
 }
 
-// dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count (and keep[i]
-// whether it was kept, when keep is not null), split over the calling thread's OpenMP threads
-// (the intra-op count); the result does not depend on it.
-void apply_mask(const float* src, float* dst, std::uint8_t* keep, std::size_t count,
+// The loops compiled for AVX-512, AVX2 and baseline x86-64, picked when the plugin loads:
+// integer hashing and one multiply per element give the same bits on every path. `bf16`
+// selects the element type of src / dst.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void mask_range(
+    bool bf16, const void* src, void* dst, std::uint8_t* keep, std::size_t first, std::size_t n,
+    std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold, float scale) {
+    if (bf16)
+        mask_loop<Bf16>(static_cast<const std::uint16_t*>(src), static_cast<std::uint16_t*>(dst),
+                        keep, first, n, k1, k2, threshold, scale);
+    else
+        mask_loop<F32>(static_cast<const float*>(src), static_cast<float*>(dst), keep, first, n, k1,
+                       k2, threshold, scale);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void unmask_range(
+    bool bf16, const void* diff_dst, const std::uint8_t* keep, void* diff_src, std::size_t n,
+    float scale) {
+    if (bf16)
+        unmask_loop<Bf16>(static_cast<const std::uint16_t*>(diff_dst), keep,
+                          static_cast<std::uint16_t*>(diff_src), n, scale);
+    else
+        unmask_loop<F32>(static_cast<const float*>(diff_dst), keep, static_cast<float*>(diff_src),
+                         n, scale);
+}
+
+// dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count elements of
+// `size` bytes (4: f32, 2: bf16) (and keep[i] whether it was kept, when keep is not null),
+// split over the calling thread's OpenMP threads (the intra-op count); the result does not
+// depend on it.
+void apply_mask(std::size_t size, const void* src, void* dst, std::uint8_t* keep, std::size_t count,
                 std::uint64_t key, std::uint32_t threshold, float scale) {
+    const bool bf16 = size == sizeof(std::uint16_t);
+    const auto* in = static_cast<const char*>(src);
+    auto* out = static_cast<char*>(dst);
     for (std::size_t begin = 0, chunk = 0; begin < count; begin += kChunk, ++chunk) {
         const std::uint64_t chunk_key = splitmix64(key ^ splitmix64(chunk));
         const auto k1 = static_cast<std::uint32_t>(chunk_key);
@@ -114,10 +172,18 @@ void apply_mask(const float* src, float* dst, std::uint8_t* keep, std::size_t co
         for (std::int64_t b = 0; b < blocks; ++b) {
             const std::size_t first = static_cast<std::size_t>(b) * kBlock;
             const std::size_t at = begin + first;
-            mask_range(src + at, dst + at, keep == nullptr ? nullptr : keep + at, first,
-                       std::min(kBlock, n - first), k1, k2, threshold, scale);
+            mask_range(bf16, in + at * size, out + at * size, keep == nullptr ? nullptr : keep + at,
+                       first, std::min(kBlock, n - first), k1, k2, threshold, scale);
         }
     }
+}
+
+// Bytes per element of a dropout kernel's data: f32 or bf16.
+std::size_t element_size(const dnnl::memory::desc& desc) {
+    const auto type = desc.data_type();
+    if (type == dnnl::memory::data_type::f32) return sizeof(float);
+    if (type == dnnl::memory::data_type::bf16) return sizeof(std::uint16_t);
+    throw std::invalid_argument("dropout runs on f32 or bf16 values");
 }
 
 // dropout's scale 1 / (1 - rate).
@@ -142,7 +208,8 @@ public:
         // Dropped when the 32-bit hash falls below rate * 2^32.
         threshold_ =
             static_cast<std::uint32_t>(std::min(rate * kTwoTo32, static_cast<double>(UINT32_MAX)));
-        count_ = desc_.get_size() / sizeof(float);
+        size_ = element_size(desc_);
+        count_ = desc_.get_size() / size_;
     }
     std::vector<dnnl::memory::desc> output_descs() const override {
         if (!saves_) return {desc_};
@@ -155,8 +222,7 @@ public:
         if (saves_) mask_ = outputs.at(1);
     }
     void execute(dnnl::stream&) override {
-        apply_mask(static_cast<const float*>(src_.get_data_handle()),
-                   static_cast<float*>(dst_.get_data_handle()),
+        apply_mask(size_, src_.get_data_handle(), dst_.get_data_handle(),
                    saves_ ? static_cast<std::uint8_t*>(mask_.get_data_handle()) : nullptr, count_,
                    splitmix64(seed_ ^ splitmix64(*step_)), threshold_, scale_);
     }
@@ -169,6 +235,7 @@ private:
     float scale_ = 1.f;
     std::uint64_t seed_ = 0;
     std::uint32_t threshold_ = 0;
+    std::size_t size_ = sizeof(float);
     std::size_t count_ = 0;
     dnnl::memory src_;
     dnnl::memory dst_;
@@ -181,7 +248,8 @@ class DropoutBackwardKernel : public opgraph::Kernel {
 public:
     explicit DropoutBackwardKernel(const opgraph::KernelContext& ctx)
         : engine_(ctx.engine),
-          desc_(ops::with_data_type(ctx.input_descs.at(1), dnnl::memory::data_type::f32)),
+          desc_(ops::with_data_type(ctx.input_descs.at(1), opgraph::dnnl_data_type(ctx.dtype))),
+          size_(element_size(desc_)),
           scale_(dropout_scale(ctx)) {}
     std::vector<dnnl::memory::desc> output_descs() const override { return {desc_}; }
     void bind(const std::vector<dnnl::memory>& inputs,
@@ -193,16 +261,17 @@ public:
     void execute(dnnl::stream& stream) override {
         diff_dst_.prepare(stream);
         stream.wait();
-        const auto* in = static_cast<const float*>(diff_dst_.memory().get_data_handle());
+        const auto* in = static_cast<const char*>(diff_dst_.memory().get_data_handle());
         const auto* keep = static_cast<const std::uint8_t*>(mask_.get_data_handle());
-        auto* out = static_cast<float*>(diff_src_.get_data_handle());
-        const std::size_t count = desc_.get_size() / sizeof(float);
+        auto* out = static_cast<char*>(diff_src_.get_data_handle());
+        const bool bf16 = size_ == sizeof(std::uint16_t);
+        const std::size_t count = desc_.get_size() / size_;
         const auto blocks = static_cast<std::int64_t>((count + kBlock - 1) / kBlock);
 #pragma omp parallel for schedule(static) if (blocks > 1)
         for (std::int64_t b = 0; b < blocks; ++b) {
             const std::size_t first = static_cast<std::size_t>(b) * kBlock;
-            unmask_range(in + first, keep + first, out + first, std::min(kBlock, count - first),
-                         scale_);
+            unmask_range(bf16, in + first * size_, keep + first, out + first * size_,
+                         std::min(kBlock, count - first), scale_);
         }
     }
     std::string implementation() const override { return "opgraph:dropout_mask"; }
@@ -210,6 +279,7 @@ public:
 private:
     dnnl::engine engine_;
     dnnl::memory::desc desc_;
+    std::size_t size_ = sizeof(float);
     float scale_ = 1.f;
     ops::InputAdapter diff_dst_;
     dnnl::memory mask_;
@@ -234,6 +304,9 @@ opgraph::OpDef dropout_op() {
     def.saved = {"mask"};
     def.saved_shapes = [](const opgraph::OpContext& ctx) {
         return std::vector<opgraph::Shape>{ctx.input(0)};
+    };
+    def.saved_dtypes = [](const opgraph::OpContext&) {  // one byte per element
+        return std::vector<opgraph::DType>{opgraph::DType::u8};
     };
     def.gradient = [](opgraph::GradientBuilder& b) {
         if (b.needs_diff_input(0))

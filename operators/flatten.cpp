@@ -4,6 +4,7 @@
 // is those bytes seen as (N, features). Backward: the reverse, into the input's plain layout.
 #include <vector>
 
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/reshape_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 
@@ -27,6 +28,7 @@ opgraph::OpDef flatten_op() {
     def.doc = "flattens each sample: (N, d1, ..., dk) -> (N, d1 * ... * dk) (Keras Flatten)";
     def.category = "structure";
     def.infer_shapes = flatten_shapes;
+    def.dtypes = ops::kF32AndBf16;
     ops::add_reshape_kernels(def);
     def.gradcheck = {
         {"4d", {{2, 3, 3, 2}}, {}, {}},

@@ -11,6 +11,7 @@
 
 #include "opgraph/op/memory_layout.hpp"
 #include "opgraph/ops/costs.hpp"
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/pooling.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 
@@ -37,9 +38,9 @@ std::unique_ptr<opgraph::Kernel> global_avg_pool_kernel(const opgraph::KernelCon
     const ops::PoolWindow window{
         dnnl::algorithm::pooling_avg_exclude_padding, {height, width}, {1, 1}, {0, 0}, {0, 0}};
     const dnnl::memory::desc dst({src[ops::kBatchAxis], src[ops::kChannelAxis], 1, 1},
-                                 dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+                                 opgraph::dnnl_data_type(ctx.dtype), dnnl::memory::format_tag::any);
     return std::make_unique<ops::PoolForwardKernel>(
-        ctx, window, dst, opgraph::plain_data_desc(ctx.output_shapes.at(0)));
+        ctx, window, dst, opgraph::plain_data_desc(ctx.output_shapes.at(0), ctx.dtype));
 }
 
 }  // namespace
@@ -51,6 +52,7 @@ opgraph::OpDef global_avg_pool_op() {
     def.category = "layer";
     def.attrs = {AttrSpec::optional("keepdims", false, "keep height and width as 1: (N, 1, 1, C)")};
     def.infer_shapes = global_avg_pool_shapes;
+    def.dtypes = ops::kF32AndBf16;
     def.macs = ops::one_mac_per_input_element;  // the sum over height and width
     def.kernel = global_avg_pool_kernel;
     ops::add_pool_backward(def, false);

@@ -21,7 +21,7 @@ using Ints = std::vector<std::int64_t>;
 std::unique_ptr<opgraph::Kernel> max_pool2d_kernel(const opgraph::KernelContext& ctx) {
     const ops::PoolWindow window = ops::pool2d_window(ctx, dnnl::algorithm::pooling_max);
     const dnnl::memory::desc dst(opgraph::logical_dims(ctx.output_shapes.at(0)),
-                                 dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+                                 opgraph::dnnl_data_type(ctx.dtype), dnnl::memory::format_tag::any);
     return std::make_unique<ops::PoolForwardKernel>(ctx, window, dst);
 }
 

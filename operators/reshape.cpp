@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/reshape_kernel.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 
@@ -77,6 +78,7 @@ opgraph::OpDef reshape_op() {
             .at_least(kInferredDim),
     };
     def.infer_shapes = reshape_shapes;
+    def.dtypes = ops::kF32AndBf16;
     ops::add_reshape_kernels(def);
     const auto shape = [](std::vector<std::int64_t> dims) {
         return opgraph::AttrMap{{"shape", std::move(dims)}};

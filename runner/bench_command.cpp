@@ -42,6 +42,8 @@ int bench(const Args& args) {
         "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
         "inter-op-threads", po::value(&options.threads.inter_op)->default_value(0),
         "kernels run at once on the flow graph (0: 1)")(
+        "precision", po::value(&options.precision)->default_value(options.precision),
+        "f32, bf16 or auto (bf16 where the CPU has AVX512-BF16 or AMX)")(
         "seed", po::value(&options.seed)->default_value(options.seed),
         "parameters, synthetic data and dropout")("no-peak", po::bool_switch(&no_peak),
                                                   "skip measuring the sgemm peak")(

@@ -8,6 +8,7 @@
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/io/dataset.hpp"
 #include "opgraph/op/session.hpp"
+#include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/tools/dot.hpp"
 #include "opgraph/tools/gradient_check.hpp"
 #include "opgraph/tools/memory_report.hpp"
@@ -72,8 +73,11 @@ struct RunOptions {
     std::int64_t batch_size = 0;
     std::string data_dir;
     std::string weights;
+    std::string precision = kPrecisionF32;
     void add(po::options_description& options) {
         options.add_options()(
+            "precision", po::value(&precision)->default_value(precision),
+            "f32, bf16 or auto (bf16 where the CPU has AVX512-BF16 or AMX); parameters stay f32")(
             "threads", po::value(&threads.intra_op)->default_value(0),
             "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
             "inter-op-threads", po::value(&threads.inter_op)->default_value(0),
@@ -83,6 +87,12 @@ struct RunOptions {
             "data-dir", po::value(&data_dir),
             "data root holding mnist/ and fashion-mnist/ (default $OPGRAPH_DATA_DIR or data)")(
             "weights", po::value(&weights)->required(), "weights file (safetensors)");
+    }
+    // The precision made concrete, its note on stderr (stdout carries the command's result).
+    DType dtype() const {
+        const ResolvedPrecision resolved = resolve_precision(precision);
+        if (precision != kPrecisionF32) std::cerr << "precision: " << resolved.note << "\n";
+        return resolved.dtype;
     }
     std::int64_t batch_for(const ModelFile& model) const {
         constexpr std::int64_t kDefaultBatch = 128;
@@ -94,17 +104,26 @@ struct RunOptions {
 // --stage S and --list-stages of the commands that show a graph.
 struct StageOptions {
     std::string stage = "loaded";
+    std::string precision = kPrecisionF32;
     bool list = false;
     void add(po::options_description& options) {
         options.add_options()("stage", po::value(&stage)->default_value(stage),
                               "the graph after this pass or pipeline (--list-stages)")(
-            "list-stages", po::bool_switch(&list), "name the stages and exit");
+            "list-stages", po::bool_switch(&list), "name the stages and exit")(
+            "precision", po::value(&precision)->default_value(precision),
+            "what the precision pass assigns: f32, bf16 or auto (the training section's for "
+            "the train stages when left f32)");
     }
     // Prints the stages when asked; returns whether it did.
     bool listed() const {
         if (!list) return false;
         std::cout << format_stages();
         return true;
+    }
+    // --precision, else the training section's.
+    DType dtype(const ModelFile& model) const {
+        const bool asked = precision != kPrecisionF32 || !model.training;
+        return resolve_precision(asked ? precision : model.training->precision).dtype;
     }
 };
 
@@ -124,7 +143,7 @@ int summary(const Args& args) {
     Session session = common.session();
     const TrainingItems items = training_items(session);
     const ModelFile model = load_model_file(graph, session.ops(), items.specs());
-    const Graph shown = graph_at_stage(model, stage.stage, session.ops());
+    const Graph shown = graph_at_stage(model, stage.stage, session.ops(), stage.dtype(model));
     std::cout << format_summary(summarize(shown, session.ops())) << "\n"
               << format_memory_plans(model, session.ops(), items.optimizers,
                                      RunOptions{{}, batch_size, {}, {}}.batch_for(model));
@@ -162,7 +181,8 @@ int dot(const Args& args) {
     Session session = common.session();
     const TrainingItems items = training_items(session);
     const ModelFile model = load_model_file(graph, session.ops(), items.specs());
-    const std::string text = to_dot(graph_at_stage(model, stage.stage, session.ops()));
+    const std::string text =
+        to_dot(graph_at_stage(model, stage.stage, session.ops(), stage.dtype(model)));
     if (output.empty())
         std::cout << text;
     else
@@ -175,7 +195,7 @@ int train(const Args& args) {
     std::string graph, data_dir;
     std::int64_t epochs = 0, batch_size = 0, train_limit = 0;
     std::int64_t seed = -1;
-    std::string checkpoint_dir;
+    std::string checkpoint_dir, precision;
     TrainOptions options;
     common.options.add_options()("epochs", po::value(&epochs), "override the file's epochs")(
         "batch-size", po::value(&batch_size), "override the file's batch size")(
@@ -195,6 +215,8 @@ int train(const Args& args) {
         "also checkpoint every N optimizer steps (0: after each epoch only)")(
         "resume", po::bool_switch(&options.resume),
         "continue from the newest checkpoint of the checkpoint directory")(
+        "precision", po::value(&precision),
+        "override the file's precision: f32, bf16 (mixed: f32 master weights) or auto")(
         "check-numerics", po::bool_switch(&options.check_numerics),
         "check every node's output for NaN / Inf and name the first that has one (slower)");
     if (!parse(args,
@@ -206,6 +228,7 @@ int train(const Args& args) {
     if (epochs > 0) options.epochs = epochs;
     if (batch_size > 0) options.batch_size = batch_size;
     if (seed >= 0) options.seed = static_cast<std::uint64_t>(seed);
+    if (!precision.empty()) options.precision = precision;
     options.train_limit = train_limit;
     options.data_root = data_root(data_dir);
     options.out = &std::cout;
@@ -242,7 +265,7 @@ int eval(const Args& args) {
     const Dataset test =
         load_dataset(model.training->dataset, Split::test, data_root(run.data_dir));
     Evaluator evaluator(model.graph, model.training->loss, session.ops(), run.batch_for(model),
-                        run.threads);
+                        run.threads, nullptr, run.dtype());
     evaluator.load_weights(run.weights);
     const Metrics m = evaluator.evaluate(test);
     std::cout << m.samples << "/" << m.samples << " - loss: " << m.loss << " - acc: " << m.accuracy
@@ -265,7 +288,8 @@ int predict(const Args& args) {
     const TrainingItems items = training_items(session);
     const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const Dataset images = load_images(input);
-    Evaluator evaluator(model.graph, {}, session.ops(), run.batch_for(model), run.threads);
+    Evaluator evaluator(model.graph, {}, session.ops(), run.batch_for(model), run.threads, nullptr,
+                        run.dtype());
     evaluator.load_weights(run.weights);
     const auto rows = evaluator.predict(images);
     std::ofstream file;

@@ -14,9 +14,9 @@ struct CliRun {
     std::string output;  // stdout and stderr
 };
 
-// Runs `opgraph ARGS` (OPGRAPH_BINARY) through the shell.
-inline CliRun run_cli(const std::string& args) {
-    const std::string command = std::string(OPGRAPH_BINARY) + " " + args + " 2>&1";
+// Runs a shell command line, stderr into the output.
+inline CliRun run_shell(const std::string& line) {
+    const std::string command = line + " 2>&1";
     CliRun run;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) return run;
@@ -25,6 +25,11 @@ inline CliRun run_cli(const std::string& args) {
     const int status = pclose(pipe);
     run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return run;
+}
+
+// Runs `opgraph ARGS` (OPGRAPH_BINARY) through the shell.
+inline CliRun run_cli(const std::string& args) {
+    return run_shell(std::string(OPGRAPH_BINARY) + " " + args);
 }
 
 }  // namespace opgraph::testing

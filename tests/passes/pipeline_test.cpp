@@ -29,11 +29,11 @@ int count_op(const opgraph::Graph& g, const std::string& op) {
 
 TEST(Pipeline, ThePipelinesAndTheirPasses) {
     EXPECT_EQ(pass_names(opgraph::train_pipeline()),
-              (std::vector<std::string>{"loss", "backward"}));
+              (std::vector<std::string>{"loss", "precision", "backward"}));
     EXPECT_EQ(pass_names(opgraph::inference_pipeline()),
-              (std::vector<std::string>{"drop_identities", "fold_affine"}));
+              (std::vector<std::string>{"drop_identities", "fold_affine", "precision"}));
     EXPECT_EQ(pass_names(opgraph::eval_pipeline()),
-              (std::vector<std::string>{"loss", "drop_identities", "fold_affine"}));
+              (std::vector<std::string>{"loss", "drop_identities", "fold_affine", "precision"}));
     ASSERT_EQ(opgraph::pipelines().size(), 3u);
 }
 

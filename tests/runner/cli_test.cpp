@@ -405,3 +405,41 @@ TEST(Cli, TrainNamesTheFinalWeightsAndEvalTakesTheCheckpoint) {
 }
 
 }  // namespace
+
+namespace {
+
+// --precision on a CPU without bf16 kernels (AVX2 simulated with oneDNN's ISA cap): auto runs
+// f32 and says why, an explicit bf16 is refused with exit 9 naming the ISA, for bench and
+// train alike, before anything runs.
+TEST(Cli, PrecisionUnderAnAvx2CapFallsBackOrRefuses) {
+    const std::string bench = "ONEDNN_MAX_CPU_ISA=AVX2 " + std::string(OPGRAPH_BINARY) + " bench " +
+                              kMnist +
+                              " --mode train --batch-size 8 --steps 1 --warmup 0 --no-peak";
+    CliRun run = opgraph::testing::run_shell(bench + " --precision auto");
+    EXPECT_EQ(run.code, 0) << run.output;
+    EXPECT_NE(
+        run.output.find("precision:  f32 (auto: oneDNN ISA AVX2 has neither AVX512-BF16 nor AMX"),
+        std::string::npos)
+        << run.output;
+    run = opgraph::testing::run_shell(bench + " --precision bf16");
+    EXPECT_EQ(run.code, 9) << run.output;
+    EXPECT_NE(run.output.find("oneDNN's ISA here is AVX2, which has no bf16 kernels"),
+              std::string::npos)
+        << run.output;
+}
+
+// bf16 where oneDNN has it: bench says which and runs the layers in bf16.
+TEST(Cli, BenchRunsBf16WhereTheCpuHasIt) {
+    const CliRun run = opgraph("bench " + kMnist +
+                               " --mode train --precision bf16 --batch-size 16 --steps 2 "
+                               "--warmup 1 --no-peak --json");
+    if (run.code == 9) GTEST_SKIP() << run.output;
+    ASSERT_EQ(run.code, 0) << run.output;
+    const auto report = nlohmann::json::parse(run.output.substr(run.output.find("{\"")));
+    EXPECT_EQ(report["precision"], "bf16");
+    bool cast = false;
+    for (const auto& k : report["kernels"]) cast = cast || k["op"] == "cast";
+    EXPECT_TRUE(cast) << run.output;
+}
+
+}  // namespace

@@ -36,7 +36,7 @@ std::filesystem::path temp_file(const std::string& name) {
 
 TEST(Dot, LabelsBreakLinesWithOneEscape) {
     const std::string text = opgraph::to_dot(mnist().graph);
-    EXPECT_NE(text.find("[label=\"conv2d\\nconv2d\\n(None, 26, 26, 32)\"]"), std::string::npos)
+    EXPECT_NE(text.find("[label=\"conv2d\\nconv2d\\n(None, 26, 26, 32) f32\"]"), std::string::npos)
         << text;
     EXPECT_EQ(text.find("\\\\n"), std::string::npos) << text;  // no escaped backslash
 }
@@ -45,7 +45,7 @@ TEST(Dot, FoldedNodesAreShownInTheirTargetsBox) {
     const std::string text = opgraph::to_dot(opgraph::graph_at_stage(mnist(), "inference", ops()));
     EXPECT_NE(
         text.find("\"conv2d_9\" [label=\"conv2d_9\\nconv2d\\n+ before: batch_norm "
-                  "'batch_norm_5'\\n+ after: batch_norm 'batch_norm_6'\\n(None, 1, 1, 10)\"]"),
+                  "'batch_norm_5'\\n+ after: batch_norm 'batch_norm_6'\\n(None, 1, 1, 10) f32\"]"),
         std::string::npos)
         << text;
     EXPECT_EQ(text.find("dropout"), std::string::npos) << text;
@@ -57,7 +57,7 @@ TEST(Dot, SvgRenderedByGraphvizHasOneTextLinePerLabelLine) {
     const std::string svg = slurp(file);
     EXPECT_NE(svg.find("<svg"), std::string::npos);
     EXPECT_NE(svg.find(">conv2d_9</text>"), std::string::npos) << svg.substr(0, 2000);
-    EXPECT_NE(svg.find(">(None, 1, 1, 10)</text>"), std::string::npos) << svg.substr(0, 2000);
+    EXPECT_NE(svg.find(">(None, 1, 1, 10) f32</text>"), std::string::npos) << svg.substr(0, 2000);
     EXPECT_EQ(svg.find("\\n"), std::string::npos) << "a literal \\n was drawn";
 }
 
@@ -77,6 +77,21 @@ TEST(Dot, AnUnknownExtensionIsAUsageError) {
     const auto text = temp_file("graph.dot");
     opgraph::write_dot("digraph g {}\n", text);
     EXPECT_EQ(slurp(text), "digraph g {}\n");
+}
+
+}  // namespace
+
+namespace {
+
+// With --precision bf16 the drawing shows each value's type and the casts the pass put in.
+TEST(Dot, ShowsElementTypesAndCasts) {
+    const std::string text =
+        opgraph::to_dot(opgraph::graph_at_stage(mnist(), "inference", ops(), opgraph::DType::bf16));
+    EXPECT_NE(
+        text.find("\"image/to_bf16\" [label=\"image/to_bf16\\ncast\\n(None, 28, 28, 1) bf16\"]"),
+        std::string::npos)
+        << text;
+    EXPECT_NE(text.find("(None, 10) f32"), std::string::npos) << text;  // softmax
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ TEST_F(MnistSummary, TotalsMatchTheSeed) {
     EXPECT_NE(text.find("Total params: 14,568\n"), std::string::npos) << text;
     EXPECT_NE(text.find("Trainable params: 14,292\n"), std::string::npos) << text;
     EXPECT_NE(text.find("Non-trainable params: 276\n"), std::string::npos) << text;
-    EXPECT_NE(text.find("conv2d (conv2d)              (None, 26, 26, 32)        288"),
+    EXPECT_NE(text.find("conv2d (conv2d)              (None, 26, 26, 32)        f32   288"),
               std::string::npos)
         << text;
 }

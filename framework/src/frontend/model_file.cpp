@@ -22,7 +22,7 @@ using detail::value_or_misspelling;
 
 const std::vector<std::string> kTopKeys = {"model", "training"};
 const std::vector<std::string> kModelKeys = {"name", "inputs", "layers", "nodes", "outputs"};
-const std::vector<std::string> kNodeKeys = {"name", "op", "inputs"};
+const std::vector<std::string> kNodeKeys = {"name", "op", "inputs", "precision"};
 
 // Stands for the graph input when the model's `inputs:` is missing or unusable (reported), so
 // that the nodes reading it are not reported again. The parentheses keep it from colliding
@@ -150,6 +150,22 @@ void report_duplicate_keys(const YAML::Node& entry, const ReadContext& ctx) {
     }
 }
 
+// A node's `precision:` (f32 or bf16): the element type it computes in whatever the
+// training section or the command line asks for (the precision pass keeps it).
+void read_precision(const YAML::Node& value, Node& node, const ReadContext& ctx) {
+    const auto text = detail::read_string(value, "precision", ctx);
+    if (!text) return;
+    const std::optional<DType> type = parse_dtype(*text);
+    node.attr_where["precision"] = location_of(value, ctx.file);
+    if (type != DType::f32 && type != DType::bf16) {
+        ctx.diagnostics.add(location_of(value, ctx.file), node.name, "precision",
+                            "must be f32 or bf16, got '" + *text + "'");
+        return;
+    }
+    node.precision = type;
+    node.dtype = *type;
+}
+
 // One entry of `layers:` (sequential, input = previous) or `nodes:` (explicit inputs).
 std::optional<Node> read_node(const YAML::Node& entry, bool sequential, const OpRegistry& ops,
                               const std::string& default_name, const ReadContext& ctx) {
@@ -205,6 +221,8 @@ std::optional<Node> read_node(const YAML::Node& entry, bool sequential, const Op
         return node;
     }
     detail::read_attrs(entry, def->attrs, kNodeKeys, node_ctx, node.attrs, node.attr_where);
+    if (const YAML::Node precision = reserved("precision"))
+        read_precision(precision, node, node_ctx);
     return node;
 }
 

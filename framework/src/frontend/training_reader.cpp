@@ -170,6 +170,7 @@ TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
     if (attrs.has("seed")) config.seed = static_cast<std::uint64_t>(attrs.get_int("seed"));
     if (attrs.has("shuffle")) config.shuffle = attrs.get_bool("shuffle");
     if (attrs.has("validation")) config.validation = attrs.get_string("validation");
+    if (attrs.has("precision")) config.precision = attrs.get_string("precision");
 
     const std::vector<std::string> known = known_keys(schema, item_keys());
     auto optional = [&](const char* key) { return value_or_misspelling(section, key, known); };

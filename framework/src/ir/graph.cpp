@@ -21,6 +21,19 @@ const GraphInput* Graph::find_input(const std::string& name) const {
     return nullptr;
 }
 
+std::optional<DType> Graph::dtype_of(const std::string& value) const {
+    ValueRef ref;
+    if (!parse_value_ref(value, ref)) return std::nullopt;
+    if (const Node* node = find_node(ref.name)) {
+        const auto i = static_cast<std::size_t>(ref.output);
+        if (i < node->output_dtypes.size()) return node->output_dtypes[i];
+        return std::nullopt;
+    }
+    if (const GraphInput* input = find_input(ref.name); input != nullptr && ref.output == 0)
+        return input->dtype;
+    return std::nullopt;
+}
+
 std::string value_name(const std::string& node, std::size_t output) {
     return output == 0 ? node : node + ":" + std::to_string(output);
 }

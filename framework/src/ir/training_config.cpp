@@ -41,9 +41,17 @@ Schema training_schema() {
         AttrSpec::optional("validation", std::string("test"),
                            "data evaluated after each epoch: the dataset's test split or none")
             .one_of({"test", "none"}),
+        AttrSpec::optional("precision", std::string(kPrecisionF32),
+                           "what layers compute in: f32, bf16 (mixed, f32 master weights) or "
+                           "auto (bf16 where the CPU has AVX512-BF16 or AMX)")
+            .one_of(precision_names()),
     };
 }
 
 std::vector<std::string> metric_names() { return {"accuracy", "acc"}; }
+
+std::vector<std::string> precision_names() {
+    return {kPrecisionF32, kPrecisionBf16, kPrecisionAuto};
+}
 
 }  // namespace opgraph

@@ -11,11 +11,12 @@ std::string param_value_name(const std::string& node, const std::string& param) 
 
 GradientBuilder::GradientBuilder(const Node& node, std::vector<std::string> diff_dst,
                                  std::vector<bool> needs_diff_input,
-                                 std::vector<std::string> params)
+                                 std::vector<std::string> params, std::vector<DType> input_dtypes)
     : node_(node),
       diff_dst_(std::move(diff_dst)),
       needs_diff_input_(std::move(needs_diff_input)),
       params_(std::move(params)),
+      input_dtypes_(std::move(input_dtypes)),
       diff_inputs_(node.inputs.size()) {}
 
 std::string GradientBuilder::output(std::size_t i) const { return value_name(node_.name, i); }
@@ -47,6 +48,8 @@ std::string GradientBuilder::emit(const std::string& suffix, const std::string& 
     node.where = node_.where;
     node.attrs = node_.attrs;
     node.attrs.set(kForwardAttr, node_.name);
+    node.dtype = node_.dtype;
+    node.precision = node_.precision;
     for (const auto& [name, value] : extra.all()) node.attrs.set(name, value);
     emitted_.push_back(std::move(node));
     return emitted_.back().name;

@@ -36,11 +36,28 @@ dnnl::memory::dims logical_dims(const Shape& shape) {
     return dnnl::memory::dims(shape.begin(), shape.end());
 }
 
-dnnl::memory::desc plain_data_desc(const Shape& shape) {
+dnnl::memory::data_type dnnl_data_type(DType type) {
+    using dt = dnnl::memory::data_type;
+    switch (type) {
+        case DType::f32:
+            return dt::f32;
+        case DType::bf16:
+            return dt::bf16;
+        case DType::s8:
+            return dt::s8;
+        case DType::u8:
+            return dt::u8;
+        case DType::s32:
+            return dt::s32;
+    }
+    throw std::invalid_argument("unknown element type");
+}
+
+dnnl::memory::desc plain_data_desc(const Shape& shape, DType type) {
     const auto dims = logical_dims(shape);
     const auto tag =
         shape.size() == kImageRank ? dnnl::memory::format_tag::nhwc : row_major_tag(dims.size());
-    return {dims, dnnl::memory::data_type::f32, tag};
+    return {dims, dnnl_data_type(type), tag};
 }
 
 dnnl::memory::desc row_major_desc(const Shape& shape) {

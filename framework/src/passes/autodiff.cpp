@@ -78,6 +78,7 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
         sum.inputs = it->second;
         sum.input_where.assign(sum.inputs.size(), at.where);
         sum.where = at.where;
+        sum.dtype = graph.dtype_of(value).value_or(DType::f32);  // a gradient has its value's type
         out.graph.nodes.push_back(sum);
         it->second = {sum.name};
         return sum.name;
@@ -102,7 +103,10 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
         std::vector<bool> needs;
         for (const std::string& in : node.inputs)
             needs.push_back(requires_grad.count(canonical_value(in)) > 0);
-        GradientBuilder builder(node, diff_dst, needs, trainable[node.name]);
+        std::vector<DType> input_dtypes;
+        for (const std::string& in : node.inputs)
+            input_dtypes.push_back(graph.dtype_of(in).value_or(DType::f32));
+        GradientBuilder builder(node, diff_dst, needs, trainable[node.name], input_dtypes);
         def->gradient(builder);
         if (builder.reads_saved())
             std::find_if(out.graph.nodes.begin(), out.graph.nodes.end(), [&](const Node& n) {

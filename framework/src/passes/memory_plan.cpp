@@ -12,7 +12,7 @@ namespace opgraph {
 
 namespace {
 
-constexpr std::int64_t kFloatBytes = 4;
+constexpr std::int64_t kFloatBytes = 4;  // parameters and optimizer state: f32
 constexpr std::size_t kLargestShown = 5;
 
 // ancestors[t][a]: task a happens-before task t.
@@ -132,7 +132,8 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
     std::vector<PlannedValue> values;
     std::vector<std::string> names;
     for (const GraphInput& input : graph.inputs) {
-        const std::int64_t bytes = concrete_elements(input.shape, options.batch_size) * kFloatBytes;
+        const std::int64_t bytes =
+            concrete_elements(input.shape, options.batch_size) * dtype_size(input.dtype);
         plan.input_bytes += bytes;
         uses.push_back({input.name, "input", bytes});
         shape_of[input.name] = input.shape;
@@ -188,8 +189,9 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
         for (std::size_t i = 0; i < node.output_shapes.size(); ++i) {
             const std::string name = value_name(node.name, i);
             PlannedValue value;
+            const DType type = i < node.output_dtypes.size() ? node.output_dtypes[i] : DType::f32;
             value.bytes =
-                concrete_elements(node.output_shapes[i], options.batch_size) * kFloatBytes;
+                concrete_elements(node.output_shapes[i], options.batch_size) * dtype_size(type);
             value.producer = static_cast<int>(t);
             value.persistent = outputs.count(name) || options.keep.count(name);
             if (i == 0 && overwritten != index_of.end() &&

@@ -8,6 +8,7 @@
 #include "opgraph/passes/inference_identities.hpp"
 #include "opgraph/passes/loss_graph.hpp"
 #include "opgraph/passes/passes.hpp"
+#include "opgraph/passes/precision.hpp"
 
 namespace opgraph {
 
@@ -67,24 +68,41 @@ Pass fold_affine_pass() {
             }};
 }
 
+Pass precision_pass() {
+    return {"precision", "each node's element type (bf16 where its op has a kernel) and casts",
+            [](const Graph& graph, const PassContext& context) {
+                return assign_precision(graph, context.precision, context.ops);
+            }};
+}
+
 }  // namespace
 
 const Pipeline& train_pipeline() {
     static const Pipeline pipeline("train", "the training graph: loss and gradients",
-                                   {loss_pass(), backward_pass()});
+                                   {loss_pass(), precision_pass(), backward_pass()});
     return pipeline;
 }
 
 const Pipeline& eval_pipeline() {
-    static const Pipeline pipeline("eval", "validation: the loss on the inference graph",
-                                   {loss_pass(), drop_identities_pass(), fold_affine_pass()});
+    static const Pipeline pipeline(
+        "eval", "validation: the loss on the inference graph",
+        {loss_pass(), drop_identities_pass(), fold_affine_pass(), precision_pass()});
     return pipeline;
 }
 
 const Pipeline& inference_pipeline() {
     static const Pipeline pipeline("inference", "what predict and bench --mode infer run",
-                                   {drop_identities_pass(), fold_affine_pass()});
+                                   {drop_identities_pass(), fold_affine_pass(), precision_pass()});
     return pipeline;
+}
+
+TrainingGraph training_graph(const Graph& model, const std::string& loss_op, const OpRegistry& ops,
+                             DType precision) {
+    TrainingGraph out;
+    out.loss = with_loss(model, loss_op, ops);
+    out.loss.graph = assign_precision(out.loss.graph, precision, ops);
+    out.backward = differentiate(out.loss.graph, out.loss.loss, ops);
+    return out;
 }
 
 std::vector<const Pipeline*> pipelines() {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <stdexcept>
@@ -22,6 +23,17 @@ bool too_large(const Shape& shape) {
             return true;
     }
     return false;
+}
+
+// "f32 or bf16"
+std::string dtype_list(const std::vector<DType>& types) {
+    std::string out;
+    for (std::size_t i = 0; i < types.size(); ++i)
+        out += (i == 0                  ? ""
+                : i + 1 == types.size() ? " or "
+                                        : ", ") +
+               std::string(dtype_name(types[i]));
+    return out;
 }
 
 std::string too_large_message(const std::string& what, const Shape& shape) {
@@ -76,16 +88,38 @@ Graph infer_shapes(const Graph& graph, const OpRegistry& ops, Diagnostics& diagn
         const bool arity_ok =
             def->variadic_min > 0 ? n >= def->variadic_min : n == def->inputs.size();
         if (!complete || !attrs_complete || !arity_ok) continue;
-        const OpContext ctx(node.name, node.attrs, inputs);
+        if (std::find(def->dtypes.begin(), def->dtypes.end(), node.dtype) == def->dtypes.end()) {
+            diagnostics.add(node.location_of("precision"), node.name, "precision",
+                            "op '" + node.op + "' has no " + dtype_name(node.dtype) +
+                                " kernel (it computes in " + dtype_list(def->dtypes) + ")");
+            continue;
+        }
+        const OpContext ctx(node.name, node.attrs, inputs, node.dtype);
         std::string oversized;
         try {
             node.output_shapes = def->infer_shapes(ctx);
+            node.output_dtypes = def->infer_dtypes
+                                     ? def->infer_dtypes(ctx)
+                                     : std::vector<DType>(node.output_shapes.size(), node.dtype);
+            if (node.output_dtypes.size() != node.output_shapes.size())
+                throw std::logic_error("its dtype function gives " +
+                                       std::to_string(node.output_dtypes.size()) + " types for " +
+                                       std::to_string(node.output_shapes.size()) + " outputs");
             if (node.saves) {
                 if (!def->saved_shapes)
                     throw std::logic_error("the node saves, but op '" + node.op +
                                            "' declares nothing to save");
                 for (Shape& shape : def->saved_shapes(ctx))
                     node.output_shapes.push_back(std::move(shape));
+                const std::size_t saved = node.output_shapes.size() - node.output_dtypes.size();
+                const std::vector<DType> types = def->saved_dtypes
+                                                     ? def->saved_dtypes(ctx)
+                                                     : std::vector<DType>(saved, node.dtype);
+                if (types.size() != saved)
+                    throw std::logic_error("its saved-dtype function gives " +
+                                           std::to_string(types.size()) + " types for " +
+                                           std::to_string(saved) + " saved values");
+                node.output_dtypes.insert(node.output_dtypes.end(), types.begin(), types.end());
             }
             for (const Shape& shape : node.output_shapes)
                 if (too_large(shape)) oversized = too_large_message("output", shape);
@@ -104,6 +138,7 @@ Graph infer_shapes(const Graph& graph, const OpRegistry& ops, Diagnostics& diagn
         if (!oversized.empty()) {
             diagnostics.add(node.where, node.name, {}, oversized);
             node.output_shapes.clear();
+            node.output_dtypes.clear();
             continue;
         }
         values[node.name] = node.output_shapes;

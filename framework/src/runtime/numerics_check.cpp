@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "opgraph/core/error.hpp"
@@ -16,6 +17,15 @@ bool all_finite(const float* data, std::size_t count) {
     float sum = 0.f;
     for (std::size_t i = 0; i < count; ++i) sum += data[i] - data[i];
     return sum == 0.f;
+}
+
+// bf16 is the top half of an f32: an exponent of all ones is an infinity or a NaN.
+bool all_finite_bf16(const std::uint16_t* data, std::size_t count) {
+    constexpr std::uint16_t kExponent = 0x7F80;
+    std::uint16_t any = 0;
+    for (std::size_t i = 0; i < count; ++i)
+        any |= static_cast<std::uint16_t>((data[i] & kExponent) == kExponent);
+    return any == 0;
 }
 
 // "[i, j, k]" of the flat row-major `index` over `shape`.
@@ -37,10 +47,17 @@ std::string unravel(std::size_t index, const Shape& shape) {
 void check_finite(const Node& node, const std::string& value, const Shape& shape,
                   const dnnl::memory& memory) {
     // Not a number of the model: a workspace or mask a kernel saved for backward.
-    if (memory.get_desc().data_type() != dnnl::memory::data_type::f32) return;
+    const auto type = memory.get_desc().data_type();
+    if (type != dnnl::memory::data_type::f32 && type != dnnl::memory::data_type::bf16) return;
     const auto* own = static_cast<const float*>(memory.get_data_handle());
-    if (all_finite(own, memory.get_desc().get_size() / sizeof(float))) return;
-    // Found one: locate it in IR order (the value may be in a blocked layout).
+    if (type == dnnl::memory::data_type::f32 &&
+        all_finite(own, memory.get_desc().get_size() / sizeof(float)))
+        return;
+    if (type == dnnl::memory::data_type::bf16 &&
+        all_finite_bf16(static_cast<const std::uint16_t*>(memory.get_data_handle()),
+                        memory.get_desc().get_size() / sizeof(std::uint16_t)))
+        return;
+    // Found one: locate it in IR order (the value may be in a blocked layout, or bf16).
     std::vector<float> plain(static_cast<std::size_t>(element_count(shape)));
     dnnl::memory::desc plain_desc = plain_data_desc(shape);
     dnnl::stream stream(memory.get_engine());

@@ -153,7 +153,8 @@ struct Program::Impl {
             node_error(node, "op '" + node.op +
                                  "' is the identity in inference: run the "
                                  "inference pipeline (its drop_identities pass) before compiling");
-        KernelContext ctx{node, engine, options.training, {}, {}, {}, {}, &step, options.seed, {}};
+        KernelContext ctx{node, engine, options.training, {}, {},        {},
+                          {},   &step,  options.seed,     {}, node.dtype};
         std::vector<dnnl::memory> inputs;
         std::vector<std::size_t> after;
         for (const std::string& in : node.inputs) {
@@ -198,6 +199,11 @@ struct Program::Impl {
             node_error(node, "kernel of op '" + node.op + "' gives " +
                                  std::to_string(descs.size()) + " outputs, its shape function " +
                                  std::to_string(ctx.output_shapes.size()));
+        for (std::size_t i = 0; i < descs.size() && i < node.output_dtypes.size(); ++i)
+            if (descs[i].data_type() != dnnl_data_type(node.output_dtypes[i]))
+                node_error(node, "kernel of op '" + node.op + "' gives output " +
+                                     std::to_string(i) + " another element type than the " +
+                                     dtype_name(node.output_dtypes[i]) + " the graph says");
         std::vector<dnnl::memory> outputs;
         std::vector<std::pair<std::string, Value>> produced;  // name -> value, output order
         for (std::size_t i = 0; i < descs.size(); ++i) {
@@ -237,7 +243,7 @@ struct Program::Impl {
         const OmpThreadsScope omp_threads(threads.intra_op);  // primitives built for it
         for (const GraphInput& input : graph.inputs) {
             const Shape shape = concrete(input.shape, options.batch_size);
-            add_value(input.name, shape, plain_data_desc(shape), -1);
+            add_value(input.name, shape, plain_data_desc(shape, input.dtype), -1);
         }
         defer_storage = options.share_buffers;
         std::vector<detail::FlowTask> tasks;

@@ -34,6 +34,7 @@ std::string format_bench_report(const BenchReport& r) {
         << " warm-up, synthetic data\n";
     out << "machine:    " << r.cpu << ", " << r.cores << " cores; oneDNN " << r.onednn_version
         << ", ISA " << r.onednn_isa << "\n";
+    out << "precision:  " << r.precision_note << "\n";
     out << "threads:    " << r.threads.intra_op << " intra-op (OpenMP, inside each primitive) x "
         << r.threads.inter_op << " inter-op (oneTBB, kernels at once)\n\n";
     out << format(
@@ -114,6 +115,8 @@ std::string bench_report_json(const BenchReport& r) {
         {"batch_size", r.batch_size},
         {"steps", r.steps},
         {"warmup", r.warmup},
+        {"precision", r.precision},
+        {"precision_note", r.precision_note},
         {"cpu", r.cpu},
         {"onednn_version", r.onednn_version},
         {"onednn_isa", r.onednn_isa},

@@ -14,9 +14,8 @@
 #include "opgraph/core/error.hpp"
 #include "opgraph/op/gradient.hpp"
 #include "opgraph/op/memory_layout.hpp"
-#include "opgraph/passes/autodiff.hpp"
-#include "opgraph/passes/loss_graph.hpp"
 #include "opgraph/passes/pipeline.hpp"
+#include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/runtime/program.hpp"
 #include "opgraph/tools/machine_info.hpp"
 #include "opgraph/tools/summary.hpp"
@@ -68,12 +67,12 @@ struct KernelRole {
 // forward ones; each carries kForwardAttr, except the adds summing gradients.
 std::map<std::string, KernelRole> training_roles(const Graph& model, const TrainingConfig& config,
                                                  const OpRegistry& ops) {
-    const LossGraph loss = with_loss(model, config.loss, ops);
-    const BackwardGraph backward = differentiate(loss.graph, loss.loss, ops);
+    const TrainingGraph training =
+        training_graph(model, config.loss, ops, resolve_precision(config.precision).dtype);
     std::set<std::string> forward;
-    for (const Node& node : loss.graph.nodes) forward.insert(node.name);
+    for (const Node& node : training.loss.graph.nodes) forward.insert(node.name);
     std::map<std::string, KernelRole> roles;
-    for (const Node& node : backward.graph.nodes) {
+    for (const Node& node : training.backward.graph.nodes) {
         if (forward.count(node.name))
             roles[node.name] = {"forward", node.name};
         else if (node.attrs.has(kForwardAttr))
@@ -170,7 +169,8 @@ void run_inference(BenchReport& report, const ModelFile& model, const OpRegistry
     po.threads = opts.threads;
     po.seed = opts.seed;
     po.share_buffers = true;
-    const Graph graph = inference_pipeline().run(model.graph, PassContext{ops, {}, {}});
+    const Graph graph = inference_pipeline().run(
+        model.graph, PassContext{ops, {}, {}, *parse_dtype(report.precision)});
     Program program(graph, ops, po);
     const std::string& input = graph.inputs.at(0).name;
     const std::int64_t floats = element_count(program.shape(input));
@@ -196,8 +196,10 @@ void run_training(BenchReport& report, const ModelFile& model, const OpRegistry&
         throw Error(ExitCode::usage, model.graph.file +
                                          ": bench --mode train needs the file's training section "
                                          "(its loss and optimizer)");
-    TrainingStep step(model.graph, *model.training, ops, report.batch_size, opts.threads, opts.seed,
-                      false, opts.optimizers);
+    TrainingConfig config = *model.training;
+    config.precision = report.precision;
+    TrainingStep step(model.graph, config, ops, report.batch_size, opts.threads, opts.seed, false,
+                      opts.optimizers);
     Program& program = step.program();
     const Shape& out = program.shape(model.graph.outputs.at(0));
     const std::int64_t classes = out.back();
@@ -218,7 +220,7 @@ void run_training(BenchReport& report, const ModelFile& model, const OpRegistry&
     report.threads = program.threads();
     report.program_bytes = program.allocated_bytes();
     summarize_steps(report, seconds, program.profile(), program.profiled_runs(),
-                    training_roles(model.graph, *model.training, ops));
+                    training_roles(model.graph, config, ops));
 }
 
 }  // namespace
@@ -249,6 +251,9 @@ BenchReport run_benchmark(const ModelFile& model, const OpRegistry& ops, const B
                                             : kDefaultBatch;
     report.steps = opts.steps;
     report.warmup = opts.warmup;
+    const ResolvedPrecision precision = resolve_precision(opts.precision);
+    report.precision = dtype_name(precision.dtype);
+    report.precision_note = precision.note;
     report.cpu = cpu_model();
     report.onednn_version = onednn_version();
     report.onednn_isa = onednn_isa();

@@ -36,6 +36,8 @@ std::string node_label(const Node& node) {
     if (!node.output_shapes.empty()) {
         label += '\n';
         label += shape_str(node.output_shapes.front());
+        if (!node.output_dtypes.empty())
+            label += std::string(" ") + dtype_name(node.output_dtypes.front());
     }
     return label;
 }
@@ -47,8 +49,8 @@ std::string to_dot(const Graph& graph) {
     out << "digraph " << quoted(graph.name) << " {\n";
     out << "  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n";
     for (const GraphInput& input : graph.inputs)
-        out << "  " << quoted(input.name)
-            << " [shape=ellipse, label=" << quoted(input.name + "\n" + shape_str(input.shape))
+        out << "  " << quoted(input.name) << " [shape=ellipse, label="
+            << quoted(input.name + "\n" + shape_str(input.shape) + " " + dtype_name(input.dtype))
             << "];\n";
     for (const Node& node : graph.nodes)
         out << "  " << quoted(node.name) << " [label=" << quoted(node_label(node)) << "];\n";

@@ -3,11 +3,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <dnnl.hpp>
 #include <fstream>
 #include <vector>
 
+#include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/runtime/threads.hpp"
 
 namespace opgraph {
@@ -18,34 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kFlopPerMac = 2;
 constexpr int kMinSgemmRepeats = 3;
-
-std::string isa_name(dnnl::cpu_isa isa) {
-    using dnnl::cpu_isa;
-    switch (isa) {
-        case cpu_isa::sse41:
-            return "sse41";
-        case cpu_isa::avx:
-            return "avx";
-        case cpu_isa::avx2:
-            return "avx2";
-        case cpu_isa::avx2_vnni:
-            return "avx2_vnni";
-        case cpu_isa::avx512_mic:
-            return "avx512_mic";
-        case cpu_isa::avx512_mic_4ops:
-            return "avx512_mic_4ops";
-        case cpu_isa::avx512_core:
-            return "avx512_core";
-        case cpu_isa::avx512_core_vnni:
-            return "avx512_core_vnni";
-        case cpu_isa::avx512_core_bf16:
-            return "avx512_core_bf16";
-        case cpu_isa::avx512_core_amx:
-            return "avx512_core_amx";
-        default:
-            return "any";
-    }
-}
 
 }  // namespace
 
@@ -67,7 +41,12 @@ std::string onednn_version() {
            std::to_string(v->patch);
 }
 
-std::string onednn_isa() { return isa_name(dnnl::get_effective_cpu_isa()); }
+std::string onednn_isa() {
+    std::string name = cpu_isa_name();
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return name;
+}
 
 std::int64_t max_rss_bytes() {
     rusage usage{};

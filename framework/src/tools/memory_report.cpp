@@ -3,9 +3,8 @@
 #include <sstream>
 
 #include "opgraph/core/format.hpp"
-#include "opgraph/passes/autodiff.hpp"
-#include "opgraph/passes/loss_graph.hpp"
 #include "opgraph/passes/pipeline.hpp"
+#include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/train/optimizer.hpp"
 
 namespace opgraph {
@@ -26,8 +25,9 @@ std::string cell(const std::string& text, int width, bool right = true) {
 MemoryPlan training_memory_plan(const ModelFile& model, const OpRegistry& ops,
                                 const OptimizerRegistry& optimizers, std::int64_t batch_size) {
     // The train pipeline's passes, as TrainingStep runs them (it needs the gradients' names).
-    const LossGraph loss = with_loss(model.graph, model.training->loss, ops);
-    const BackwardGraph backward = differentiate(loss.graph, loss.loss, ops);
+    const TrainingGraph training = training_graph(
+        model.graph, model.training->loss, ops, resolve_precision(model.training->precision).dtype);
+    const BackwardGraph& backward = training.backward;
     MemoryPlanOptions options;
     options.batch_size = batch_size;
     options.training = true;

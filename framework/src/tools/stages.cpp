@@ -45,7 +45,8 @@ std::string format_stages() {
     return out;
 }
 
-Graph graph_at_stage(const ModelFile& model, const std::string& stage, const OpRegistry& ops) {
+Graph graph_at_stage(const ModelFile& model, const std::string& stage, const OpRegistry& ops,
+                     DType precision) {
     if (stage == kLoaded) return model.graph;
     for (const Pipeline* pipeline : pipelines()) {
         const bool whole = pipeline->name() == stage;
@@ -58,7 +59,8 @@ Graph graph_at_stage(const ModelFile& model, const std::string& stage, const OpR
         if (needs_loss && !model.training)
             throw UsageError(model.graph.file + ": stage '" + stage +
                              "' needs the file's training section (its loss)");
-        const PassContext context{ops, model.training ? model.training->loss : std::string{}, {}};
+        const PassContext context{
+            ops, model.training ? model.training->loss : std::string{}, {}, precision};
         return pipeline->run(model.graph, context, whole ? std::string{} : stage);
     }
     throw UsageError("unknown stage '" + stage + "'" + did_you_mean(stage, stage_names()) +

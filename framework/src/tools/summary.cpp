@@ -12,10 +12,12 @@ namespace {
 constexpr std::int64_t kBytesPerFloat = 4;
 constexpr int kLayerWidth = 29;
 constexpr int kShapeWidth = 26;
+constexpr int kTypeWidth = 6;
 constexpr int kParamWidth = 12;
 constexpr int kMacWidth = 14;
 constexpr int kMemWidth = 12;
-constexpr int kTableWidth = kLayerWidth + kShapeWidth + kParamWidth + kMacWidth + kMemWidth;
+constexpr int kTableWidth =
+    kLayerWidth + kShapeWidth + kTypeWidth + kParamWidth + kMacWidth + kMemWidth;
 constexpr int kConnectedWidth = 24;
 
 std::string cell(std::string text, int width) {
@@ -39,7 +41,7 @@ ModelSummary summarize(const Graph& graph, const OpRegistry& ops) {
     ModelSummary summary;
     summary.name = graph.name;
     for (const GraphInput& input : graph.inputs)
-        summary.activation_bytes += elements_per_sample(input.shape) * kBytesPerFloat;
+        summary.activation_bytes += elements_per_sample(input.shape) * dtype_size(input.dtype);
     std::map<std::string, std::vector<Shape>> values;
     for (const GraphInput& input : graph.inputs) values[input.name] = {input.shape};
     for (const Node& node : graph.nodes) {
@@ -53,7 +55,9 @@ ModelSummary summarize(const Graph& graph, const OpRegistry& ops) {
         }
         values[node.name] = node.output_shapes;
         const OpContext ctx(node.name, node.attrs, inputs);
-        SummaryRow row{node.name, node.op, node.output_shapes.at(0), node.inputs};
+        SummaryRow row{node.name, node.op, node.output_shapes.at(0),
+                       node.output_dtypes.empty() ? DType::f32 : node.output_dtypes.front(),
+                       node.inputs};
         const std::string previous = summary.rows.empty()
                                          ? (graph.inputs.empty() ? "" : graph.inputs[0].name)
                                          : summary.rows.back().layer;
@@ -68,8 +72,10 @@ ModelSummary summarize(const Graph& graph, const OpRegistry& ops) {
             }
         }
         if (def->macs) row.macs = def->macs(ctx, node.output_shapes);
-        for (const Shape& s : node.output_shapes)
-            row.activation_bytes += elements_per_sample(s) * kBytesPerFloat;
+        for (std::size_t i = 0; i < node.output_shapes.size(); ++i)
+            row.activation_bytes +=
+                elements_per_sample(node.output_shapes[i]) *
+                dtype_size(i < node.output_dtypes.size() ? node.output_dtypes[i] : DType::f32);
         summary.total_params += row.params;
         summary.trainable_params += row.trainable_params;
         summary.macs += row.macs;
@@ -91,7 +97,7 @@ std::string format_summary(const ModelSummary& summary) {
     std::ostringstream out;
     out << "Model: \"" << summary.name << "\"\n" << rule << "\n";
     out << cell("Layer (type)", kLayerWidth) << cell("Output Shape", kShapeWidth)
-        << cell("Param #", kParamWidth) << cell("MACs", kMacWidth)
+        << cell("Type", kTypeWidth) << cell("Param #", kParamWidth) << cell("MACs", kMacWidth)
         << (summary.sequential ? "Act. memory" : cell("Act. memory", kMemWidth) + "Connected to")
         << "\n";
     out << double_rule << "\n";
@@ -99,6 +105,7 @@ std::string format_summary(const ModelSummary& summary) {
         const SummaryRow& row = summary.rows[i];
         out << cell(row.layer + " (" + row.op + ")", kLayerWidth)
             << cell(shape_str(row.output_shape), kShapeWidth)
+            << cell(dtype_name(row.dtype), kTypeWidth)
             << cell(std::to_string(row.params), kParamWidth)
             << cell(group_thousands(row.macs), kMacWidth)
             << (summary.sequential
@@ -114,7 +121,7 @@ std::string format_summary(const ModelSummary& summary) {
     out << rule << "\n";
     out << "Forward MACs per sample: " << group_thousands(summary.macs) << "\n";
     out << "Activation memory per sample: " << bytes_str(summary.activation_bytes)
-        << " (float32, inputs and every layer output)\n";
+        << " (inputs and every layer output, at their types)\n";
     out << "Parameter memory: " << bytes_str(summary.total_params * kBytesPerFloat) << "\n";
     return out.str();
 }

@@ -32,7 +32,7 @@ void feed(Program& program, const LossGraph& g, const std::string& input, const 
 
 Evaluator::Evaluator(const Graph& graph, const std::string& loss_op, const OpRegistry& ops,
                      std::int64_t batch_size, const ThreadConfig& threads,
-                     ParameterStore* parameters)
+                     ParameterStore* parameters, DType precision)
     : graph_(loss_op.empty() ? LossGraph{graph, graph.outputs.at(0), {}, {}, false}
                              : with_loss(graph, loss_op, ops)),
       ops_(ops),
@@ -40,7 +40,7 @@ Evaluator::Evaluator(const Graph& graph, const std::string& loss_op, const OpReg
       threads_(threads),
       parameters_(parameters != nullptr ? parameters : &own_parameters_) {
     // The eval pipeline: its loss pass is the with_loss above, then the inference passes.
-    graph_.graph = inference_pipeline().run(graph_.graph, PassContext{ops, loss_op, {}});
+    graph_.graph = inference_pipeline().run(graph_.graph, PassContext{ops, loss_op, {}, precision});
     graph_.prediction = graph_.graph.outputs.front();
     main_ = compile(batch_size);
 }

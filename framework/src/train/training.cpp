@@ -12,6 +12,7 @@
 #include "opgraph/io/checkpoint.hpp"
 #include "opgraph/io/dataset.hpp"
 #include "opgraph/op/memory_layout.hpp"
+#include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/train/callbacks.hpp"
 #include "opgraph/train/evaluation.hpp"
 #include "opgraph/train/interrupt.hpp"
@@ -56,6 +57,10 @@ struct Trainer::Impl {
         if (o.epochs) config.epochs = *o.epochs;
         if (o.batch_size) config.batch_size = *o.batch_size;
         if (o.seed) config.seed = *o.seed;
+        if (o.precision) config.precision = *o.precision;
+        const ResolvedPrecision precision = resolve_precision(config.precision);
+        config.precision = dtype_name(precision.dtype);
+        if (o.out) *o.out << "Precision: " << precision.note << "\n";
         const TrainingItems builtin;  // the item types when the caller gave none
         const TrainingItems& items = o.items != nullptr ? *o.items : builtin;
         // First the program, whose memory plan is checked before anything large is allocated.
@@ -76,7 +81,7 @@ struct Trainer::Impl {
         if (!test.labels.empty())
             evaluator =
                 std::make_unique<Evaluator>(model.graph, config.loss, ops, config.batch_size,
-                                            options.threads, &step->parameters());
+                                            options.threads, &step->parameters(), precision.dtype);
     }
 
     // --- checkpoints -------------------------------------------------------------------

@@ -4,14 +4,15 @@
 #include <stdexcept>
 
 #include "opgraph/op/memory_layout.hpp"
-#include "opgraph/passes/autodiff.hpp"
-#include "opgraph/passes/loss_graph.hpp"
+#include "opgraph/passes/pipeline.hpp"
+#include "opgraph/runtime/precision_support.hpp"
 
 namespace opgraph {
 
 struct TrainingStep::Impl {
-    LossGraph loss_graph;
-    BackwardGraph backward;
+    TrainingGraph training;
+    LossGraph& loss_graph = training.loss;
+    BackwardGraph& backward = training.backward;
     const OpRegistry& ops;
     ParameterStore parameters;  // shared by `main` and `tail`; holds the optimizer's slots too
     ThreadConfig threads;
@@ -32,8 +33,8 @@ struct TrainingStep::Impl {
     Impl(const Graph& model, const TrainingConfig& config, const OpRegistry& registry,
          std::int64_t batch_size, const ThreadConfig& t, std::uint64_t s, bool check,
          const OptimizerRegistry* optimizers)
-        : loss_graph(with_loss(model, config.loss, registry)),
-          backward(differentiate(loss_graph.graph, loss_graph.loss, registry)),
+        : training(training_graph(model, config.loss, registry,
+                                  resolve_precision(config.precision).dtype)),
           ops(registry),
           threads(t),
           seed(s),

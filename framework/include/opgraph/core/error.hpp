@@ -21,6 +21,7 @@ enum class ExitCode : int {
     plugin_refused = 6,      // operator plugin could not be loaded
     numerical = 7,           // NaN / Inf
     out_of_memory = 8,       // the program needs more memory than the machine has
+    unsupported_cpu = 9,     // the CPU cannot run the precision asked for (bf16 below AVX-512)
 };
 
 // Base of every error the library throws on purpose.

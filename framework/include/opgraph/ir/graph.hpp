@@ -8,10 +8,12 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "opgraph/core/attribute.hpp"
+#include "opgraph/core/dtype.hpp"
 #include "opgraph/core/shape.hpp"
 #include "opgraph/core/source_location.hpp"
 
@@ -21,6 +23,7 @@ struct GraphInput {
     std::string name;
     Shape shape;  // batch dimension first, kDynamicDim
     SourceLocation where;
+    DType dtype = DType::f32;
 };
 
 // Where a node folded into another one applies its map: to that node's data input 0 (before
@@ -38,6 +41,13 @@ struct Node {
     std::vector<SourceLocation> input_where;
     std::map<std::string, SourceLocation> attr_where;  // attributes the user wrote
     std::vector<Shape> output_shapes;                  // filled by infer_shapes()
+    // The element type the node computes in (one of its op's OpDef::dtypes): f32 unless the
+    // precision pass chose another. `precision` is what the file asked for with the node's
+    // `precision:` key (kept by the pass), and `output_dtypes` each output's element type,
+    // filled by infer_shapes() with the op's OpDef::infer_dtypes.
+    DType dtype = DType::f32;
+    std::optional<DType> precision;
+    std::vector<DType> output_dtypes;
     // Training graphs only (set by autodiff): the node's outputs are followed by what its
     // op saves for the backward nodes (OpDef::saved), and its kernel writes them.
     bool saves = false;
@@ -65,6 +75,9 @@ struct Graph {
 
     const Node* find_node(const std::string& name) const;
     const GraphInput* find_input(const std::string& name) const;
+    // The element type of a value reference (a graph input or a node output whose types were
+    // inferred); nothing for an unknown one.
+    std::optional<DType> dtype_of(const std::string& value) const;
 };
 
 // The name of output `output` of node `node`: "conv1" for output 0, "split:1" otherwise.

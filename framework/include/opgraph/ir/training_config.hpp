@@ -38,6 +38,7 @@ struct TrainingConfig {
     std::uint64_t seed = 0;
     bool shuffle = true;
     std::string validation = "test";  // test or none
+    std::string precision = "f32";    // f32, bf16 or auto (precision_names())
     ConfigItem optimizer;
     std::string loss;  // a registered op of category "loss"
     SourceLocation loss_where;
@@ -85,5 +86,11 @@ std::vector<ItemSpec> dataset_specs();
 // The keys of the training section itself (batch_size, epochs, ...), scalars only.
 Schema training_schema();
 std::vector<std::string> metric_names();
+// The precisions a training section, `--precision` of train / eval / predict / bench and a
+// layer's `precision:` may ask for: f32, bf16, and (not per layer) auto.
+inline constexpr const char* kPrecisionF32 = "f32";
+inline constexpr const char* kPrecisionBf16 = "bf16";
+inline constexpr const char* kPrecisionAuto = "auto";
+std::vector<std::string> precision_names();
 
 }  // namespace opgraph

@@ -25,12 +25,17 @@ std::string param_value_name(const std::string& node, const std::string& param);
 
 class GradientBuilder {
 public:
+    // `input_dtypes`: the element type of each of the node's inputs (f32 when left out).
     GradientBuilder(const Node& node, std::vector<std::string> diff_dst,
-                    std::vector<bool> needs_diff_input, std::vector<std::string> params);
+                    std::vector<bool> needs_diff_input, std::vector<std::string> params,
+                    std::vector<DType> input_dtypes = {});
 
     const Node& node() const { return node_; }
     // Forward values: the node's inputs, its outputs ("n", "n:1") and parameters ("n/kernel").
     const std::string& input(std::size_t i) const { return node_.inputs.at(i); }
+    DType input_dtype(std::size_t i) const {
+        return i < input_dtypes_.size() ? input_dtypes_[i] : DType::f32;
+    }
     std::string output(std::size_t i = 0) const;
     std::string param(const std::string& name) const;  // throws for a parameter not trained
     // True when `name` is a trainable parameter whose gradient is wanted (frozen ones are not).
@@ -45,7 +50,8 @@ public:
     bool needs_diff_input(std::size_t i) const { return needs_diff_input_.at(i); }
 
     // Adds node "<node>/<suffix>" applying `op` to `inputs`, with the forward node's
-    // attributes, "forward", and `extra` on top. Returns its name (its first output's value).
+    // attributes and dtype, "forward", and `extra` on top. Returns its name (its first output's
+    // value).
     std::string emit(const std::string& suffix, const std::string& op,
                      std::vector<std::string> inputs, const AttrMap& extra = {});
     void set_diff_input(std::size_t i, std::string value);
@@ -60,6 +66,7 @@ private:
     std::vector<std::string> diff_dst_;
     std::vector<bool> needs_diff_input_;
     std::vector<std::string> params_;
+    std::vector<DType> input_dtypes_;
     std::vector<Node> emitted_;
     std::vector<std::string> diff_inputs_;  // empty string: no gradient
     std::map<std::string, std::string> diff_params_;

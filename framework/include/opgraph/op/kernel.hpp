@@ -77,6 +77,9 @@ struct KernelContext {
     // Inference: the affine nodes folded into this one (OpDef::absorbs_affine), at most one
     // per side, the input side first.
     std::vector<AbsorbedAffine> absorbed;
+    // The element type the node computes in (Node::dtype): that of the descriptors its
+    // kernel creates for its data outputs (parameters stay f32 and are converted).
+    DType dtype = DType::f32;
 };
 
 }  // namespace opgraph

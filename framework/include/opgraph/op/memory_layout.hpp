@@ -11,6 +11,7 @@
 
 #include <dnnl.hpp>
 
+#include "opgraph/core/dtype.hpp"
 #include "opgraph/core/shape.hpp"
 
 namespace opgraph {
@@ -19,8 +20,11 @@ namespace opgraph {
 // other ranks unchanged; rank 0 (a scalar) -> {1}.
 dnnl::memory::dims logical_dims(const Shape& shape);
 
-// The plain f32 layout of a data value: nhwc for rank 4, row-major otherwise.
-dnnl::memory::desc plain_data_desc(const Shape& shape);
+// oneDNN's data type for an element type.
+dnnl::memory::data_type dnnl_data_type(DType type);
+
+// The plain layout of a data value: nhwc for rank 4, row-major otherwise.
+dnnl::memory::desc plain_data_desc(const Shape& shape, DType type = DType::f32);
 
 // Row-major f32 over the shape as written (parameters and their gradients).
 dnnl::memory::desc row_major_desc(const Shape& shape);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "opgraph/core/attribute.hpp"
+#include "opgraph/core/dtype.hpp"
 #include "opgraph/core/shape.hpp"
 #include "opgraph/op/gradient.hpp"
 #include "opgraph/op/kernel.hpp"
@@ -33,9 +34,12 @@ private:
 // What a shape / parameter / cost function sees of one node.
 class OpContext {
 public:
-    OpContext(const std::string& node, const AttrMap& attrs, const std::vector<Shape>& inputs)
-        : node_(node), attrs_(attrs), inputs_(inputs) {}
+    OpContext(const std::string& node, const AttrMap& attrs, const std::vector<Shape>& inputs,
+              DType dtype = DType::f32)
+        : node_(node), attrs_(attrs), inputs_(inputs), dtype_(dtype) {}
     const std::string& node() const { return node_; }
+    // The element type the node computes in (Node::dtype).
+    DType dtype() const { return dtype_; }
     const AttrMap& attrs() const { return attrs_; }
     const std::vector<Shape>& inputs() const { return inputs_; }
     const Shape& input(std::size_t i) const { return inputs_.at(i); }
@@ -48,6 +52,7 @@ private:
     const std::string& node_;
     const AttrMap& attrs_;
     const std::vector<Shape>& inputs_;
+    DType dtype_;
 };
 
 // A tensor an op owns (weights, biases, batch-norm statistics). Shapes have no batch dim.
@@ -94,6 +99,14 @@ struct OpDef {
     // Called with every attribute present (defaults filled) and one shape per input.
     // Throws OpError when the inputs do not fit.
     std::function<std::vector<Shape>(const OpContext&)> infer_shapes;
+    // The element types its kernels compute in (Node::dtype), f32 first. The precision pass
+    // runs a node in bf16 only when its op lists bf16; shape inference refuses a node whose
+    // dtype is not listed.
+    std::vector<DType> dtypes{DType::f32};
+    // The element type of each output (saved values excluded), given the node's dtype
+    // (OpContext::dtype); empty function: every output is of the node's dtype. A backward op
+    // whose outputs are parameter gradients gives f32 for them (master weights are f32).
+    std::function<std::vector<DType>(const OpContext&)> infer_dtypes;
     // Parameters the node owns; empty function: none.
     std::function<std::vector<ParamSpec>(const OpContext&)> params;
     // What a training forward kernel keeps for the backward kernels (weight snapshots, batch
@@ -105,6 +118,8 @@ struct OpDef {
     // the kernel gives it (a workspace or mask may be of another data type than f32).
     std::vector<std::string> saved;
     std::function<std::vector<Shape>(const OpContext&)> saved_shapes;
+    // The element type of each saved value; empty function: the node's dtype for all.
+    std::function<std::vector<DType>(const OpContext&)> saved_dtypes;
     // True when the kernel may write output 0 over data input 0 (relu, add): when that input
     // has the output's shape and layout and nothing reads it after this node, the memory plan
     // gives both one buffer (PlannedValue::overwrites), as PyTorch's inplace=True.

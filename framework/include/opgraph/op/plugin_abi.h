@@ -16,7 +16,7 @@
  * 3: Node::folded (the fold_affine pass); AffineSide moved to opgraph/ir/graph.hpp
  * 4: OpDef::saved / saved_shapes and Node::saves (what forward saves is a graph value),
  *    OpDef::in_place; KernelContext::forward removed; register_training_items */
-#define OPGRAPH_PLUGIN_ABI_VERSION 4u
+#define OPGRAPH_PLUGIN_ABI_VERSION 5u
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 
 #ifdef __cplusplus

@@ -9,8 +9,11 @@
 #include <vector>
 
 #include "opgraph/core/diagnostic.hpp"
+#include "opgraph/core/dtype.hpp"
 #include "opgraph/ir/graph.hpp"
 #include "opgraph/op/op_registry.hpp"
+#include "opgraph/passes/autodiff.hpp"
+#include "opgraph/passes/loss_graph.hpp"
 
 namespace opgraph {
 
@@ -19,6 +22,7 @@ struct PassContext {
     const OpRegistry& ops;
     std::string loss_op;                  // "loss": the training section's loss op
     std::set<std::string> frozen_params;  // "backward": parameters given no gradient
+    DType precision = DType::f32;         // "precision": f32 or bf16 (passes/precision.hpp)
 };
 
 // One rewrite: a pure function of the graph. Throws GraphError naming the node on a graph it
@@ -53,13 +57,24 @@ private:
 Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagnostics);
 
 // The pipelines, defined once (pipelines.cpp) and used by every caller:
-//   train:     loss, backward                        (TrainingStep, bench --mode train)
-//   eval:      loss, drop_identities, fold_affine    (Evaluator with a loss)
-//   inference: drop_identities, fold_affine          (predict, bench --mode infer)
+//   train:     loss, precision, backward                        (TrainingStep, bench --mode train)
+//   eval:      loss, drop_identities, fold_affine, precision    (Evaluator with a loss)
+//   inference: drop_identities, fold_affine, precision          (predict, bench --mode infer)
 const Pipeline& train_pipeline();
 const Pipeline& eval_pipeline();
 const Pipeline& inference_pipeline();
 // All three: train, inference, eval.
 std::vector<const Pipeline*> pipelines();
+
+// The train pipeline's passes for the callers that need what the passes named besides the
+// graph (TrainingStep, bench --mode train, the training memory plan): the loss graph after
+// the precision pass (its prediction, target and loss values) and the backward graph (the
+// gradient of each parameter).
+struct TrainingGraph {
+    LossGraph loss;
+    BackwardGraph backward;
+};
+TrainingGraph training_graph(const Graph& model, const std::string& loss_op, const OpRegistry& ops,
+                             DType precision = DType::f32);
 
 }  // namespace opgraph

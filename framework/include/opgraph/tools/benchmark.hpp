@@ -39,8 +39,9 @@ struct BenchOptions {
     std::int64_t steps = 20;      // timed steps, >= 1
     std::int64_t warmup = 3;      // untimed steps first (primitive caches, page faults), >= 0
     ThreadConfig threads;
-    std::uint64_t seed = 0;    // parameters, synthetic data, dropout masks
-    bool measure_peak = true;  // run the sgemm peak measurement (about a quarter second)
+    std::uint64_t seed = 0;         // parameters, synthetic data, dropout masks
+    bool measure_peak = true;       // run the sgemm peak measurement (about a quarter second)
+    std::string precision = "f32";  // f32, bf16 or auto (resolve_precision)
     const OptimizerRegistry* optimizers = nullptr;  // train: the optimizer types (null: built-in)
 };
 
@@ -70,6 +71,8 @@ struct BenchReport {
     std::int64_t batch_size = 0;
     std::int64_t steps = 0;
     std::int64_t warmup = 0;
+    std::string precision = "f32";  // what ran: f32 or bf16
+    std::string precision_note;     // why (ResolvedPrecision::note)
 
     // Machine and libraries.
     std::string cpu;             // /proc/cpuinfo's model name

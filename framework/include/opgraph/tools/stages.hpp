@@ -26,7 +26,9 @@ std::string format_stages();
 // The graph after `stage`: the loaded graph for "loaded"; else the first pipeline that has
 // that pass, or the pipeline of that name, run from the loaded graph up to it. Throws
 // UsageError for an unknown stage (naming the nearest) or a stage that needs a training
-// section the file does not have; GraphError when a pass rejects the graph.
-Graph graph_at_stage(const ModelFile& model, const std::string& stage, const OpRegistry& ops);
+// section the file does not have; GraphError when a pass rejects the graph. The precision
+// pass runs with `precision`.
+Graph graph_at_stage(const ModelFile& model, const std::string& stage, const OpRegistry& ops,
+                     DType precision = DType::f32);
 
 }  // namespace opgraph

@@ -15,11 +15,12 @@ struct SummaryRow {
     std::string layer;
     std::string op;
     Shape output_shape;               // first output
+    DType dtype = DType::f32;         // its element type
     std::vector<std::string> inputs;  // the values it reads
     std::int64_t params = 0;
     std::int64_t trainable_params = 0;
     std::int64_t macs = 0;              // forward multiply-adds per sample
-    std::int64_t activation_bytes = 0;  // float32 outputs per sample
+    std::int64_t activation_bytes = 0;  // outputs per sample, at their element types
 };
 
 struct ModelSummary {

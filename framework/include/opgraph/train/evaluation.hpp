@@ -27,10 +27,11 @@ public:
     // a smaller last batch gets a program of its own. Every program binds to `parameters`
     // (a TrainingStep's, to validate what it trains without copying) or, when null, to a
     // store of the Evaluator's own. With no loss op, evaluate() reports a loss of 0 and
-    // predict() works as usual. Throws GraphError, MemoryError.
+    // predict() works as usual. The precision pass runs with `precision` (f32 or bf16).
+    // Throws GraphError, MemoryError.
     Evaluator(const Graph& graph, const std::string& loss_op, const OpRegistry& ops,
               std::int64_t batch_size, const ThreadConfig& threads,
-              ParameterStore* parameters = nullptr);
+              ParameterStore* parameters = nullptr, DType precision = DType::f32);
     ~Evaluator();
 
     // Loads weights into the parameters (throws CheckpointError).

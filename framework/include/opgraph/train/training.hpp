@@ -27,6 +27,8 @@ struct TrainOptions {
     std::optional<std::int64_t> epochs;
     std::optional<std::int64_t> batch_size;
     std::optional<std::uint64_t> seed;
+    // f32, bf16 or auto (resolve_precision; the run prints what it chose).
+    std::optional<std::string> precision;
     std::int64_t train_limit = 0;  // use only the first N training samples (0: all)
     ThreadConfig threads;
     std::filesystem::path data_root = "data";

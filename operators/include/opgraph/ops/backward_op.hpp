@@ -17,8 +17,8 @@
 namespace opgraph::ops {
 
 // A backward op declared beside its forward op: the forward op's attributes plus
-// "forward", the given inputs, output shape = the shape of input `like`. The caller sets its
-// kernel (and its shape function when it has other outputs) and adds it to
+// "forward", its dtypes, the given inputs, output shape = the shape of input `like`. The caller
+// sets its kernel (and its shape function when it has other outputs) and adds it to
 // forward.companions.
 inline OpDef backward_op(const OpDef& forward, const std::string& name,
                          std::vector<std::string> inputs, std::size_t like) {
@@ -31,6 +31,7 @@ inline OpDef backward_op(const OpDef& forward, const std::string& name,
     def.attrs.push_back(
         AttrSpec::required(kForwardAttr, AttrType::string, "the forward node differentiated"));
     def.infer_shapes = [like](const OpContext& ctx) { return std::vector<Shape>{ctx.input(like)}; };
+    def.dtypes = forward.dtypes;
     return def;
 }
 

@@ -31,8 +31,8 @@ std::unique_ptr<Kernel> make_kernel(const KernelContext& ctx) {
 // inputs (OpDef::saved).
 inline KernelContext forward_context(const KernelContext& ctx,
                                      const std::vector<std::size_t>& inputs) {
-    KernelContext forward{ctx.node, ctx.engine, true, {}, {}, {}, {ctx.input_shapes.at(0)},
-                          ctx.step, ctx.seed,   {}};
+    KernelContext forward{ctx.node, ctx.engine, true, {},       {}, {}, {ctx.input_shapes.at(0)},
+                          ctx.step, ctx.seed,   {},   ctx.dtype};
     for (std::size_t i : inputs) {
         forward.input_shapes.push_back(ctx.input_shapes.at(i));
         forward.input_descs.push_back(ctx.input_descs.at(i));

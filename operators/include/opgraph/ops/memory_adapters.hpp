@@ -121,9 +121,10 @@ inline dnnl::memory::desc with_data_type(const dnnl::memory::desc& desc,
     return out;
 }
 
-// An f32 descriptor with format_tag::any: the primitive picks the layout.
-inline dnnl::memory::desc any_desc(const dnnl::memory::dims& dims) {
-    return {dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any};
+// A descriptor with format_tag::any: the primitive picks the layout.
+inline dnnl::memory::desc any_desc(const dnnl::memory::dims& dims,
+                                   dnnl::memory::data_type type = dnnl::memory::data_type::f32) {
+    return {dims, type, dnnl::memory::format_tag::any};
 }
 
 }  // namespace opgraph::ops

@@ -17,6 +17,10 @@
 
 namespace opgraph::ops {
 
+// OpDef::dtypes of the ops with bf16 kernels (oneDNN has bf16 forward and backward for
+// convolution, inner product, batch norm, eltwise, pooling, sum, concat and reorders).
+inline const std::vector<DType> kF32AndBf16 = {DType::f32, DType::bf16};
+
 // An op whose output has its input's shape, of any rank (activations, dropout).
 inline OpDef elementwise_op(std::string name, std::string doc, std::string category,
                             Schema attrs = {}) {
@@ -26,6 +30,7 @@ inline OpDef elementwise_op(std::string name, std::string doc, std::string categ
     def.category = std::move(category);
     def.attrs = std::move(attrs);
     def.infer_shapes = [](const OpContext& ctx) { return std::vector<Shape>{ctx.input(0)}; };
+    def.dtypes = kF32AndBf16;
     return def;
 }
 
@@ -39,6 +44,7 @@ inline OpDef normalizing_op(std::string name, std::string doc) {
         sample_axis(ctx, "axis", ctx.input(0));
         return std::vector<Shape>{ctx.input(0)};
     };
+    def.dtypes = {DType::f32};  // normalised in f32, as under Keras's and PyTorch's policies
     return def;
 }
 
@@ -61,6 +67,7 @@ inline OpDef pool2d_op(std::string name, std::string doc, const Schema& extra = 
         padding_attr(),
     };
     def.attrs.insert(def.attrs.end(), extra.begin(), extra.end());
+    def.dtypes = kF32AndBf16;
     def.infer_shapes = [](const OpContext& ctx) {
         const Shape& src = ctx.input(0);
         expect_image(ctx, src);

@@ -65,7 +65,7 @@ public:
         output_as_dst_ = pd_.dst_desc();
         if (!output.is_zero()) {
             outputs_ = {output};
-            output_as_dst_ = dnnl::memory::desc(pd_.dst_desc().dims(), dnnl::memory::data_type::f32,
+            output_as_dst_ = dnnl::memory::desc(pd_.dst_desc().dims(), pd_.dst_desc().data_type(),
                                                 dnnl::memory::format_tag::nhwc);
             if (output_as_dst_ != pd_.dst_desc())
                 to_output_ = dnnl::reorder(dnnl::reorder::primitive_desc(
@@ -161,6 +161,13 @@ inline void add_pool_backward(OpDef& def, bool saves_workspace) {
         def.saved = {"workspace"};
         def.saved_shapes = [shapes = def.infer_shapes](const OpContext& ctx) {
             return std::vector<Shape>{shapes(ctx).at(0)};
+        };
+        // oneDNN's max-pooling workspace: the index of the maximum in its window, u8 when the
+        // window has fewer than 256 elements.
+        def.saved_dtypes = [](const OpContext& ctx) {
+            constexpr std::int64_t kU8Window = 256;
+            const IntPair pool = read_pair(ctx, "pool");
+            return std::vector<DType>{pool[0] * pool[1] < kU8Window ? DType::u8 : DType::s32};
         };
         inputs.push_back("workspace");
     }

@@ -24,8 +24,8 @@ public:
     // `dst_shape`: the output's concrete IR shape; the source is input 0.
     ReshapeKernel(const KernelContext& ctx, const Shape& dst_shape)
         : engine_(ctx.engine),
-          src_plain_(plain_data_desc(ctx.input_shapes.at(0))),
-          dst_(plain_data_desc(dst_shape)) {
+          src_plain_(plain_data_desc(ctx.input_shapes.at(0), ctx.dtype)),
+          dst_(plain_data_desc(dst_shape, ctx.dtype)) {
         pd_ = dnnl::reorder::primitive_desc(ctx.engine, ctx.input_descs.at(0), ctx.engine,
                                             src_plain_);
     }

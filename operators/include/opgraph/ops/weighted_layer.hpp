@@ -100,8 +100,8 @@ inline std::vector<Shape> weights_gradient_shapes(
 // "<name>_backward_weights" (diff_dst, src -> diff kernel[, diff bias], kernel class
 // BackwardWeights, shapes from the op's params). The forward saves its kernel parameter as
 // the primitive read it (OpDef::saved "kernel"; its kernel class writes it when Node::saves).
-// Call it once def's name, attrs, infer_shapes and params are final: the backward ops copy
-// them.
+// Call it once def's name, attrs, dtypes, infer_shapes and params are final: the backward
+// ops copy them. Parameter gradients are f32 whatever the layer computes in.
 template <class BackwardData, class BackwardWeights>
 void add_weighted_layer_backward(OpDef& def) {
     const std::string activation_backward = def.name + "_activation_backward";
@@ -123,6 +123,9 @@ void add_weighted_layer_backward(OpDef& def) {
         return weights_gradient_shapes(ctx, shapes, params);
     };
     weights.kernel = make_kernel<BackwardWeights>;
+    weights.infer_dtypes = [](const OpContext& ctx) {  // f32 gradients of f32 master weights
+        return std::vector<DType>(ctx.attrs().get_bool("use_bias") ? 2 : 1, DType::f32);
+    };
     def.companions.push_back(std::move(weights));
 }
 
