@@ -2,7 +2,10 @@
 // printed as opgraph/tools/bench_report.hpp formats it.
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "opgraph/core/error.hpp"
@@ -20,7 +23,7 @@ namespace {
 
 constexpr const char* kUsage =
     "opgraph bench GRAPH --mode train|infer [--batch-size B] [--steps N] [--warmup W] "
-    "[--threads T] [--inter-op-threads T] [--json]";
+    "[--threads T] [--inter-op-threads T] [--precision P[,P...]] [--json]";
 
 }  // namespace
 
@@ -28,6 +31,7 @@ int bench(const Args& args) {
     std::string graph, mode = "infer";
     std::vector<std::string> plugin_path;
     BenchOptions options;
+    std::string precisions;
     bool json = false, no_peak = false, help = false;
     po::options_description visible("Options");
     visible.add_options()("mode", po::value(&mode)->default_value(mode),
@@ -42,8 +46,9 @@ int bench(const Args& args) {
         "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
         "inter-op-threads", po::value(&options.threads.inter_op)->default_value(0),
         "kernels run at once on the flow graph (0: 1)")(
-        "precision", po::value(&options.precision)->default_value(options.precision),
-        "f32, bf16 or auto (bf16 where the CPU has AVX512-BF16 or AMX)")(
+        "precision", po::value(&precisions)->default_value(options.precision),
+        "f32, bf16 or auto (bf16 where the CPU has AVX512-BF16 or AMX); a comma-separated list "
+        "runs each in turn and ends with one table")(
         "seed", po::value(&options.seed)->default_value(options.seed),
         "parameters, synthetic data and dropout")("no-peak", po::bool_switch(&no_peak),
                                                   "skip measuring the sgemm peak")(
@@ -77,8 +82,16 @@ int bench(const Args& args) {
     const TrainingItems items = training_items(session);
     options.optimizers = &items.optimizers;
     const ModelFile model = load_model_file(graph, session.ops(), items.specs());
-    const BenchReport report = run_benchmark(model, session.ops(), options);
-    std::cout << (json ? bench_report_json(report) + "\n" : format_bench_report(report));
+    std::vector<BenchReport> reports;
+    std::stringstream list(precisions);
+    for (std::string precision; std::getline(list, precision, ',');) {
+        options.precision = precision;
+        reports.push_back(run_benchmark(model, session.ops(), options));
+        const BenchReport& report = reports.back();
+        std::cout << (json ? bench_report_json(report) + "\n" : format_bench_report(report));
+        if (!json && reports.size() > 1) std::cout << "\n";
+    }
+    if (!json && reports.size() > 1) std::cout << "\n" << format_precision_table(reports);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // The `opgraph` binary as a user runs it: output and exit codes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -440,6 +441,22 @@ TEST(Cli, BenchRunsBf16WhereTheCpuHasIt) {
     bool cast = false;
     for (const auto& k : report["kernels"]) cast = cast || k["op"] == "cast";
     EXPECT_TRUE(cast) << run.output;
+}
+
+// A list of precisions runs each and ends with one table comparing them.
+TEST(Cli, BenchComparesPrecisionsInOneTable) {
+    const CliRun run = opgraph("bench " + kMnist +
+                               " --mode infer --precision f32,auto --batch-size 16 --steps 2 "
+                               "--warmup 1 --no-peak");
+    ASSERT_EQ(run.code, 0) << run.output;
+    const std::size_t table = run.output.find("precision      images/s");
+    ASSERT_NE(table, std::string::npos) << run.output;
+    EXPECT_NE(run.output.find("\nf32 ", table), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("1.00x", table) != std::string::npos, true) << run.output;
+    EXPECT_EQ(
+        std::count(run.output.begin() + static_cast<std::ptrdiff_t>(table), run.output.end(), 'x'),
+        2)
+        << run.output;
 }
 
 }  // namespace

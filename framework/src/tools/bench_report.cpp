@@ -146,4 +146,28 @@ std::string bench_report_json(const BenchReport& r) {
     return j.dump();
 }
 
+std::string format_precision_table(const std::vector<BenchReport>& reports) {
+    std::ostringstream out;
+    if (reports.empty()) return {};
+    const BenchReport& first = reports.front();
+    out << "precisions: " << first.graph << ", " << bench_mode_name(first.mode) << ", batch "
+        << first.batch_size << "; peaks: sgemm for f32, bf16 matmul for bf16\n";
+    out << format("%-10s %12s %10s %10s %10s %8s %8s %9s %8s\n", "precision", "images/s", "ms/step",
+                  "GFLOP/s", "peak", "of peak", "in AMX", "reorders", "vs first");
+    for (const BenchReport& r : reports) {
+        double amx_ms = 0;
+        for (const BenchKernel& k : r.kernels)
+            if (k.implementation.find("amx") != std::string::npos) amx_ms += k.ms_per_step;
+        const double amx = r.kernel_ms_per_step > 0 ? amx_ms / r.kernel_ms_per_step : 0;
+        const std::string peak = r.peak_gflops > 0 ? format("%.1f", r.peak_gflops) : "-";
+        const std::string share =
+            r.peak_gflops > 0 ? format("%.1f %%", kPercent * r.peak_share) : "-";
+        out << format("%-10s %12.1f %10.3f %10.2f %10s %8s %6.1f %% %9.1f %7.2fx\n",
+                      r.precision.c_str(), r.images_per_second, r.median_ms_per_step, r.gflops,
+                      peak.c_str(), share.c_str(), kPercent * amx, r.reorders_per_step,
+                      r.images_per_second / first.images_per_second);
+    }
+    return out.str();
+}
+
 }  // namespace opgraph

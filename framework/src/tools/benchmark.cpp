@@ -264,16 +264,21 @@ BenchReport run_benchmark(const ModelFile& model, const OpRegistry& ops, const B
         run_training(report, model, ops, opts);
     else
         run_inference(report, model, ops, opts);
-    // Before the sgemm: its buffers must not count in the benchmark's peak memory.
+    // Before the peak: its buffers must not count in the benchmark's peak memory.
     report.max_rss_bytes = max_rss_bytes();
 
     if (opts.measure_peak) {
-        constexpr std::int64_t kSgemmSize = 1024;
-        report.peak_gflops = measure_sgemm_gflops(report.threads.intra_op, kSgemmSize);
+        constexpr std::int64_t kPeakSize = 1024;
+        const int threads = report.threads.intra_op;
+        const bool bf16 = report.precision == dtype_name(DType::bf16);
+        report.peak_gflops = bf16 ? measure_bf16_matmul_gflops(threads, kPeakSize)
+                                  : measure_sgemm_gflops(threads, kPeakSize);
         report.peak_share = report.peak_gflops > 0 ? report.gflops / report.peak_gflops : 0;
-        report.peak_method = "measured sgemm peak: best of repeated dnnl_sgemm " +
-                             std::to_string(kSgemmSize) + "^3 on " +
-                             std::to_string(report.threads.intra_op) + " OpenMP thread(s)";
+        const std::string cube =
+            std::to_string(kPeakSize) + "^3 on " + std::to_string(threads) + " OpenMP thread(s)";
+        report.peak_method = bf16
+                                 ? "measured bf16 peak: best of repeated bf16 oneDNN matmul " + cube
+                                 : "measured sgemm peak: best of repeated dnnl_sgemm " + cube;
     } else {
         report.peak_method = "not measured";
     }

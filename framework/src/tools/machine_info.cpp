@@ -55,28 +55,65 @@ std::int64_t max_rss_bytes() {
     return static_cast<std::int64_t>(usage.ru_maxrss) * kBytesPerKilobyte;
 }
 
-double measure_sgemm_gflops(int threads, std::int64_t size, double seconds) {
-    const auto n = static_cast<std::size_t>(size);
-    std::vector<float> a(n * n, 1.f), b(n * n, 0.5f), c(n * n, 0.f);
-    const OmpThreadsScope omp_threads(threads);
-    const double flop = kFlopPerMac * static_cast<double>(size) * static_cast<double>(size) *
-                        static_cast<double>(size);
-    const auto gemm = [&] {
-        dnnl::sgemm('N', 'N', size, size, size, 1.f, a.data(), size, b.data(), size, 0.f, c.data(),
-                    size);
-    };
-    gemm();  // warm-up: JIT code generation, page faults
+namespace {
+
+// The best rate of `run` (doing `flop` operations) over about `seconds` of repeats, 3 at
+// least, after one untimed warm-up (JIT code generation, page faults), in GFLOP/s.
+template <class Run>
+double best_gflops(const Run& run, double flop, double seconds) {
+    run();
     double best = 0;
     const auto begin = Clock::now();
     for (int repeats = 0; repeats < kMinSgemmRepeats ||
                           std::chrono::duration<double>(Clock::now() - begin).count() < seconds;
          ++repeats) {
         const auto start = Clock::now();
-        gemm();
+        run();
         const double t = std::chrono::duration<double>(Clock::now() - start).count();
         best = std::max(best, flop / t * 1e-9);
     }
     return best;
+}
+
+double cube_flop(std::int64_t size) {
+    const auto n = static_cast<double>(size);
+    return kFlopPerMac * n * n * n;
+}
+
+}  // namespace
+
+double measure_sgemm_gflops(int threads, std::int64_t size, double seconds) {
+    const auto n = static_cast<std::size_t>(size);
+    std::vector<float> a(n * n, 1.f), b(n * n, 0.5f), c(n * n, 0.f);
+    const OmpThreadsScope omp_threads(threads);
+    const auto gemm = [&] {
+        dnnl::sgemm('N', 'N', size, size, size, 1.f, a.data(), size, b.data(), size, 0.f, c.data(),
+                    size);
+    };
+    return best_gflops(gemm, cube_flop(size), seconds);
+}
+
+double measure_bf16_matmul_gflops(int threads, std::int64_t size, double seconds) {
+    using dnnl::memory;
+    const OmpThreadsScope omp_threads(threads);
+    const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    const memory::dims dims = {size, size};
+    const memory::desc a(dims, memory::data_type::bf16, memory::format_tag::ab);
+    const memory::desc any(dims, memory::data_type::bf16, memory::format_tag::any);
+    const memory::desc c(dims, memory::data_type::f32, memory::format_tag::ab);
+    const dnnl::matmul::primitive_desc pd({a, any, c}, engine);
+    // Zero-filled bf16 operands: the rate does not depend on the values.
+    memory src(a, engine), weights(pd.weights_desc(), engine), dst(c, engine);
+    for (memory* m : {&src, &weights})
+        std::fill_n(static_cast<char*>(m->get_data_handle()), m->get_desc().get_size(), 0);
+    const dnnl::matmul matmul(pd);
+    dnnl::stream stream(engine);
+    const auto run = [&] {
+        matmul.execute(stream,
+                       {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+        stream.wait();
+    };
+    return best_gflops(run, cube_flop(size), seconds);
 }
 
 }  // namespace opgraph

@@ -1,5 +1,6 @@
 // Probes of the machine and the libraries a benchmark runs on, for its report: the CPU, the
-// oneDNN build and ISA, the process's peak memory, and a measured FP32 peak (dnnl_sgemm).
+// oneDNN build and ISA, the process's peak memory, and measured FP32 (dnnl_sgemm) and bf16
+// (matmul) peaks.
 #pragma once
 
 #include <cstdint>
@@ -25,5 +26,10 @@ std::int64_t max_rss_bytes();
 // about `seconds` of repeats (3 at least, after one untimed warm-up), in GFLOP/s. The OpenMP
 // thread count is restored on return.
 double measure_sgemm_gflops(int threads, std::int64_t size = 1024, double seconds = 0.25);
+
+// The same for a bf16 x bf16 -> f32 oneDNN matmul (weights in the layout it picks, reordered
+// once): the bf16 peak (AMX or AVX512-BF16 where the CPU has them). Throws dnnl::error where
+// oneDNN has no bf16 matmul.
+double measure_bf16_matmul_gflops(int threads, std::int64_t size = 1024, double seconds = 0.25);
 
 }  // namespace opgraph
