@@ -411,6 +411,7 @@ opgraph::OpDef conv2d_op() {
     def.macs = conv2d_macs;
     def.kernel = ops::make_kernel<Conv2dForwardKernel>;
     def.absorbs_affine = conv2d_absorbs_affine;
+    def.fuses_activation = true;
     def.gradcheck = conv2d_gradcheck();
     ops::add_weighted_layer_backward<Conv2dBackwardDataKernel, Conv2dBackwardWeightsKernel>(def);
     return def;

@@ -238,6 +238,7 @@ opgraph::OpDef dense_op() {
         AttrSpec::required("units", AttrType::integer, "number of output features").at_least(1),
     });
     def.infer_shapes = dense_shapes;
+    def.fuses_activation = true;
     def.dtypes = ops::kF32AndBf16;
     def.params = dense_params;
     def.macs = dense_macs;

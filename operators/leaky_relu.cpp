@@ -24,6 +24,7 @@ opgraph::OpDef leaky_relu_op() {
         return ops::Eltwise{dnnl::algorithm::eltwise_relu,
                             dnnl::algorithm::eltwise_relu_use_dst_for_bwd, alpha};
     });
+    opgraph::ops::fusable_as(def, "leaky_relu");
     def.gradcheck = {
         {"4d", {{2, 3, 3, 4}}, {}, {GradCheckInput::away_from_zero}},
         {"2d alpha 0.1",

@@ -9,6 +9,7 @@ opgraph::OpDef relu_op() {
         return opgraph::ops::Eltwise{dnnl::algorithm::eltwise_relu,
                                      dnnl::algorithm::eltwise_relu_use_dst_for_bwd};
     });
+    opgraph::ops::fusable_as(def, "relu");
     def.gradcheck = {{"4d", {{2, 3, 3, 4}}, {}, {opgraph::GradCheckInput::away_from_zero}},
                      {"2d", {{3, 7}}, {}, {opgraph::GradCheckInput::away_from_zero}}};
     return def;

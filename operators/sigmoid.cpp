@@ -11,6 +11,7 @@ opgraph::OpDef sigmoid_op() {
         return ops::Eltwise{dnnl::algorithm::eltwise_logistic,
                             dnnl::algorithm::eltwise_logistic_use_dst_for_bwd};
     });
+    opgraph::ops::fusable_as(def, "sigmoid");
     def.gradcheck = {{"4d", {{2, 3, 3, 4}}, {}, {}}, {"2d", {{3, 7}}, {}, {}}};
     return def;
 }

@@ -10,6 +10,7 @@ opgraph::OpDef tanh_op() {
         return ops::Eltwise{dnnl::algorithm::eltwise_tanh,
                             dnnl::algorithm::eltwise_tanh_use_dst_for_bwd};
     });
+    opgraph::ops::fusable_as(def, "tanh");
     def.gradcheck = {{"4d", {{2, 3, 3, 4}}, {}, {}}, {"2d", {{3, 7}}, {}, {}}};
     return def;
 }

@@ -31,9 +31,11 @@ TEST(Pipeline, ThePipelinesAndTheirPasses) {
     EXPECT_EQ(pass_names(opgraph::train_pipeline()),
               (std::vector<std::string>{"loss", "precision", "backward"}));
     EXPECT_EQ(pass_names(opgraph::inference_pipeline()),
-              (std::vector<std::string>{"drop_identities", "fold_affine", "precision"}));
+              (std::vector<std::string>{"drop_identities", "fold_affine", "fuse_activations",
+                                        "precision"}));
     EXPECT_EQ(pass_names(opgraph::eval_pipeline()),
-              (std::vector<std::string>{"loss", "drop_identities", "fold_affine", "precision"}));
+              (std::vector<std::string>{"loss", "drop_identities", "fold_affine",
+                                        "fuse_activations", "precision"}));
     ASSERT_EQ(opgraph::pipelines().size(), 3u);
 }
 

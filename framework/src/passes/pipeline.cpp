@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "opgraph/passes/activation_fusion.hpp"
 #include "opgraph/passes/affine_folding.hpp"
 #include "opgraph/passes/autodiff.hpp"
 #include "opgraph/passes/inference_identities.hpp"
@@ -68,6 +69,13 @@ Pass fold_affine_pass() {
             }};
 }
 
+Pass fuse_activations_pass() {
+    return {"fuse_activations", "activations moved into the layer before them as post-ops",
+            [](const Graph& graph, const PassContext& context) {
+                return fuse_activations(graph, context.ops);
+            }};
+}
+
 Pass precision_pass() {
     return {"precision", "each node's element type (bf16 where its op has a kernel) and casts",
             [](const Graph& graph, const PassContext& context) {
@@ -84,15 +92,16 @@ const Pipeline& train_pipeline() {
 }
 
 const Pipeline& eval_pipeline() {
-    static const Pipeline pipeline(
-        "eval", "validation: the loss on the inference graph",
-        {loss_pass(), drop_identities_pass(), fold_affine_pass(), precision_pass()});
+    static const Pipeline pipeline("eval", "validation: the loss on the inference graph",
+                                   {loss_pass(), drop_identities_pass(), fold_affine_pass(),
+                                    fuse_activations_pass(), precision_pass()});
     return pipeline;
 }
 
 const Pipeline& inference_pipeline() {
-    static const Pipeline pipeline("inference", "what predict and bench --mode infer run",
-                                   {drop_identities_pass(), fold_affine_pass(), precision_pass()});
+    static const Pipeline pipeline(
+        "inference", "what predict and bench --mode infer run",
+        {drop_identities_pass(), fold_affine_pass(), fuse_activations_pass(), precision_pass()});
     return pipeline;
 }
 

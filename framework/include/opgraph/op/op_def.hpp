@@ -139,6 +139,14 @@ struct OpDef {
     // its data input 0 or its output inside its own kernel (KernelContext::absorbed), with
     // the same result up to rounding. Empty function: never.
     std::function<bool(const AttrMap&, AffineSide)> absorbs_affine;
+    // For an element-wise activation a layer can apply as a post-op: given the node's
+    // attributes, the "activation" (and "alpha") attributes that make a layer apply it. The
+    // fuse_activations pass (opgraph/passes/activation_fusion.hpp) then moves the node into
+    // the layer producing its input in inference graphs. Empty function: never fused.
+    std::function<AttrMap(const AttrMap&)> as_fused_activation;
+    // True for a layer whose kernel applies its "activation" attribute as a post-op (conv2d,
+    // dense): the fuse_activations pass may set it.
+    bool fuses_activation = false;
     // Compiles the node for a concrete batch; empty function: the op cannot run (yet).
     std::function<std::unique_ptr<Kernel>(const KernelContext&)> kernel;
     // Emits the backward nodes; empty function: the op has no gradient, and asking for one

@@ -58,8 +58,10 @@ Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagno
 
 // The pipelines, defined once (pipelines.cpp) and used by every caller:
 //   train:     loss, precision, backward                        (TrainingStep, bench --mode train)
-//   eval:      loss, drop_identities, fold_affine, precision    (Evaluator with a loss)
-//   inference: drop_identities, fold_affine, precision          (predict, bench --mode infer)
+//   eval:      loss, drop_identities, fold_affine, fuse_activations, precision
+//              (Evaluator with a loss)
+//   inference: drop_identities, fold_affine, fuse_activations, precision
+//              (predict, bench --mode infer)
 const Pipeline& train_pipeline();
 const Pipeline& eval_pipeline();
 const Pipeline& inference_pipeline();

@@ -6,6 +6,7 @@
 #include <dnnl.hpp>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "opgraph/core/attribute.hpp"
@@ -88,6 +89,17 @@ inline void add_eltwise_kernels(OpDef& def, std::function<Eltwise(const AttrMap&
         def, ForwardValue::dst, [algorithm](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
             return std::make_unique<EltwiseBackwardKernel>(ctx, algorithm(ctx.node.attrs));
         });
+}
+
+// Lets the fuse_activations pass move a node of this op into the layer before it, as that
+// layer's fused activation `name` (OpDef::as_fused_activation); alpha is copied when the op has
+// one (leaky_relu).
+inline void fusable_as(OpDef& def, const std::string& name) {
+    def.as_fused_activation = [name](const AttrMap& attrs) {
+        AttrMap fused{{"activation", name}};
+        if (attrs.has("alpha")) fused.set("alpha", attrs.get_real("alpha"));
+        return fused;
+    };
 }
 
 }  // namespace opgraph::ops
