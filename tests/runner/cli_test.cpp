@@ -443,6 +443,13 @@ TEST(Cli, BenchRunsBf16WhereTheCpuHasIt) {
     EXPECT_TRUE(cast) << run.output;
 }
 
+// `opgraph ops` says which element types each op's kernels take.
+TEST(Cli, OpsListTheTypesEachOpComputesIn) {
+    const CliRun run = opgraph("ops --op conv2d");
+    EXPECT_NE(run.output.find("computes in: f32, bf16"), std::string::npos) << run.output;
+    EXPECT_NE(opgraph("ops --op softmax").output.find("computes in: f32\n"), std::string::npos);
+}
+
 // A list of precisions runs each and ends with one table comparing them.
 TEST(Cli, BenchComparesPrecisionsInOneTable) {
     const CliRun run = opgraph("bench " + kMnist +

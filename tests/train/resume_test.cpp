@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <dnnl.hpp>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -115,6 +116,20 @@ TEST(Resume, HalfThenResumeEqualsStraight) {
     fit(model_yaml(), halves, 2, false);
     EXPECT_EQ(opgraph::read_checkpoint(halves / opgraph::kCheckpointFile).epoch, 2);
     fit(model_yaml(), halves, 4, true);
+    expect_same_state(straight, halves);
+}
+
+// Mixed precision keeps f32 master weights and optimizer slots in the checkpoint: resuming a
+// bf16 run ends with exactly the weights of an uninterrupted one.
+TEST(Resume, Bf16HalfThenResumeEqualsStraight) {
+    if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core)
+        GTEST_SKIP() << "oneDNN has no bf16 kernels on this ISA";
+    std::string yaml = model_yaml();
+    yaml.replace(yaml.find("  seed: 11\n"), 0, "  precision: bf16\n");
+    const fs::path straight = scratch("bf16_straight"), halves = scratch("bf16_halves");
+    fit(yaml, straight, 4, false);
+    fit(yaml, halves, 2, false);
+    fit(yaml, halves, 4, true);
     expect_same_state(straight, halves);
 }
 

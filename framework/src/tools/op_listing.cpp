@@ -25,6 +25,9 @@ void describe_op(const OpDef& def, std::ostringstream& out) {
     out << "    inputs: ";
     for (std::size_t i = 0; i < def.inputs.size(); ++i) out << (i ? ", " : "") << def.inputs[i];
     if (def.variadic_min > 0) out << " (" << def.variadic_min << " or more)";
+    out << "\n    computes in: ";
+    for (std::size_t i = 0; i < def.dtypes.size(); ++i)
+        out << (i ? ", " : "") << dtype_name(def.dtypes[i]);
     out << "\n";
     if (!def.saved.empty()) {
         out << "    saves for backward (training): ";
