@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <dnnl.hpp>
-#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -107,7 +106,6 @@ TEST(Bf16Program, MixedPrecisionTrainingComputesTheF32LossAndLearns) {
         for (int i = 0; i < 30; ++i)
             l.push_back(step.run(x.data(), labels.data(), kBatch, 0.01).loss);
         losses.push_back(l);
-        std::cout << precision << " losses: " << l.front() << " ... " << l.back() << "\n";
         for (const std::string& p : step.trained_params())  // master weights stay f32
             EXPECT_EQ(step.program().memory(p).get_desc().data_type(),
                       dnnl::memory::data_type::f32);
