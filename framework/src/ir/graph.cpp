@@ -21,6 +21,17 @@ const GraphInput* Graph::find_input(const std::string& name) const {
     return nullptr;
 }
 
+const Shape* Graph::shape_of(const std::string& value) const {
+    ValueRef ref;
+    if (!parse_value_ref(value, ref)) return nullptr;
+    if (const Node* node = find_node(ref.name)) {
+        const auto i = static_cast<std::size_t>(ref.output);
+        return i < node->output_shapes.size() ? &node->output_shapes[i] : nullptr;
+    }
+    const GraphInput* input = find_input(ref.name);
+    return input != nullptr && ref.output == 0 ? &input->shape : nullptr;
+}
+
 std::optional<DType> Graph::dtype_of(const std::string& value) const {
     ValueRef ref;
     if (!parse_value_ref(value, ref)) return std::nullopt;

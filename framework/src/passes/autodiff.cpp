@@ -41,15 +41,7 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
         bool needs = false;
         if (def != nullptr && def->params) {
             std::vector<Shape> inputs;
-            for (const std::string& in : node.inputs) {
-                ValueRef ref;
-                parse_value_ref(in, ref);
-                if (const Node* producer = graph.find_node(ref.name))
-                    inputs.push_back(
-                        producer->output_shapes.at(static_cast<std::size_t>(ref.output)));
-                else
-                    inputs.push_back(graph.find_input(ref.name)->shape);
-            }
+            for (const std::string& in : node.inputs) inputs.push_back(*graph.shape_of(in));
             for (const ParamSpec& p : def->params(OpContext(node.name, node.attrs, inputs)))
                 if (p.trainable && !frozen_params.count(param_value_name(node.name, p.name))) {
                     trainable[node.name].push_back(p.name);

@@ -31,13 +31,6 @@ Graph assign_precision(const Graph& graph, DType precision, const OpRegistry& op
     out.nodes.clear();
     std::map<std::string, DType> types;  // value -> its element type, as nodes are placed
     for (const GraphInput& input : graph.inputs) types[input.name] = input.dtype;
-    const auto shape_of = [&graph](const std::string& value) -> Shape {
-        ValueRef ref;
-        parse_value_ref(value, ref);
-        if (const Node* producer = graph.find_node(ref.name))
-            return producer->output_shapes.at(static_cast<std::size_t>(ref.output));
-        return graph.find_input(ref.name)->shape;
-    };
     std::map<std::pair<std::string, DType>, std::string> casts;  // (value, type) -> cast node
     // The value `value` as type `type`: itself, or a cast node's output (placed once).
     const auto as_type = [&](const std::string& value, DType type, const Node& reader) {
@@ -74,7 +67,8 @@ Graph assign_precision(const Graph& graph, DType precision, const OpRegistry& op
         std::vector<DType> output_types(node.output_shapes.size(), placed.dtype);
         if (def != nullptr && def->infer_dtypes) {
             std::vector<Shape> input_shapes;
-            for (const std::string& input : node.inputs) input_shapes.push_back(shape_of(input));
+            for (const std::string& input : node.inputs)
+                input_shapes.push_back(*graph.shape_of(input));
             output_types =
                 def->infer_dtypes(OpContext(node.name, node.attrs, input_shapes, placed.dtype));
         }

@@ -65,10 +65,7 @@ struct KernelRole {
 
 // Roles of the nodes of a training graph: autodiff appends the backward nodes after the
 // forward ones; each carries kForwardAttr, except the adds summing gradients.
-std::map<std::string, KernelRole> training_roles(const Graph& model, const TrainingConfig& config,
-                                                 const OpRegistry& ops) {
-    const TrainingGraph training =
-        training_graph(model, config.loss, ops, resolve_precision(config.precision).dtype);
+std::map<std::string, KernelRole> training_roles(const TrainingGraph& training) {
     std::set<std::string> forward;
     for (const Node& node : training.loss.graph.nodes) forward.insert(node.name);
     std::map<std::string, KernelRole> roles;
@@ -220,7 +217,7 @@ void run_training(BenchReport& report, const ModelFile& model, const OpRegistry&
     report.threads = program.threads();
     report.program_bytes = program.allocated_bytes();
     summarize_steps(report, seconds, program.profile(), program.profiled_runs(),
-                    training_roles(model.graph, config, ops));
+                    training_roles(step.graph()));
 }
 
 }  // namespace

@@ -151,4 +151,6 @@ void TrainingStep::set_iteration(std::int64_t iteration) { impl_->iteration = it
 
 const std::vector<std::string>& TrainingStep::trained_params() const { return impl_->trained; }
 
+const TrainingGraph& TrainingStep::graph() const { return impl_->training; }
+
 }  // namespace opgraph

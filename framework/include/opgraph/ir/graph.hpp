@@ -75,8 +75,9 @@ struct Graph {
 
     const Node* find_node(const std::string& name) const;
     const GraphInput* find_input(const std::string& name) const;
-    // The element type of a value reference (a graph input or a node output whose types were
-    // inferred); nothing for an unknown one.
+    // The shape and the element type of a value reference (a graph input or a node output
+    // whose shapes and types were inferred); null / nothing for an unknown one.
+    const Shape* shape_of(const std::string& value) const;
     std::optional<DType> dtype_of(const std::string& value) const;
 };
 

@@ -18,6 +18,7 @@
 #include "opgraph/ir/graph.hpp"
 #include "opgraph/ir/training_config.hpp"
 #include "opgraph/op/op_registry.hpp"
+#include "opgraph/passes/pipeline.hpp"
 #include "opgraph/runtime/program.hpp"
 #include "opgraph/runtime/threads.hpp"
 #include "opgraph/train/optimizer.hpp"
@@ -62,6 +63,9 @@ public:
     void set_iteration(std::int64_t iteration);
     // Trained parameters (those with a gradient), in program().params() order.
     const std::vector<std::string>& trained_params() const;
+    // The graphs it compiled: the model with its loss (after the precision pass), and with the
+    // backward nodes (opgraph/passes/pipeline.hpp).
+    const TrainingGraph& graph() const;
 
 private:
     struct Impl;
