@@ -80,9 +80,10 @@ TEST(Bf16Program, InferenceMatchesF32UpToBf16Rounding) {
         program.write("image", images(3));
         program.run();
         out.push_back(program.read("probs"));
-        if (precision == DType::bf16)
+        if (precision == DType::bf16) {
             for (const std::string& impl : program.implementations())
                 EXPECT_EQ(impl.find("ref:"), std::string::npos) << impl;
+        }
     }
     double worst = 0;
     for (std::size_t i = 0; i < out[0].size(); ++i)

@@ -8,7 +8,9 @@
 #include <numbers>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "opgraph/core/format.hpp"
@@ -278,8 +280,17 @@ TEST(LrScheduleRegistry, DeclaresEverySchedule) {
               "cosine");
 }
 
+// A definition found in a temporary registry would dangle (this test once read one freed).
+template <class Registry>
+concept FindsOnATemporary = requires {
+    std::declval<Registry&&>().find(std::string{});
+};
+static_assert(!FindsOnATemporary<opgraph::ScheduleRegistry>);
+static_assert(requires(const opgraph::ScheduleRegistry& r) { r.find(std::string{}); });
+
 TEST(LrScheduleRegistry, TheExpressionCheckGivesTheReadersProblems) {
-    const opgraph::ScheduleDef* def = opgraph::builtin_schedules().find("expression");
+    const opgraph::ScheduleRegistry registry = opgraph::builtin_schedules();
+    const opgraph::ScheduleDef* def = registry.find("expression");
     ASSERT_NE(def, nullptr);
     auto check = [&](const std::string& text) {
         return def->check(opgraph::AttrMap{{"expression", text}});

@@ -73,17 +73,21 @@ public:
         defs_.emplace(std::move(name), std::move(def));
     }
 
-    const Def* find(const std::string& name) const {
+    // find() and all() point into the registry, so they are refused on a temporary
+    // (builtin_schedules().find(...) would dangle at the end of the statement).
+    const Def* find(const std::string& name) const& {
         const auto it = defs_.find(name);
         return it == defs_.end() ? nullptr : &it->second;
     }
+    const Def* find(const std::string& name) const&& = delete;
 
     // Every type, sorted by name.
-    std::vector<const Def*> all() const {
+    std::vector<const Def*> all() const& {
         std::vector<const Def*> out;
         for (const auto& [name, def] : defs_) out.push_back(&def);
         return out;
     }
+    std::vector<const Def*> all() const&& = delete;
     std::vector<std::string> names() const {
         std::vector<std::string> out;
         for (const auto& [name, def] : defs_) out.push_back(name);
