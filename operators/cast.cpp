@@ -1,8 +1,10 @@
 // cast: the same values in another element type (`to`), in the input's layout, as ONNX's Cast
 // and PyTorch's Tensor.to(dtype). The precision pass puts one wherever a value's type changes
 // (f32 -> bf16 before the first bf16 layer, back before softmax and the loss). Rounding to
-// bf16 is to nearest even (oneDNN's reorder). Backward: the gradient cast back to the input's
-// type.
+// bf16 is to nearest even (oneDNN's reorder). To or from a quantized type (u8, s8; the
+// quantize pass) it quantizes or dequantizes with the values' scales
+// (KernelContext::input_scales / output_scales: real = scale * q), rounding to nearest and
+// saturating. Backward: the gradient cast back to the input's type.
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,13 +23,25 @@ DType target_of(const opgraph::AttrMap& attrs) {
     return *opgraph::parse_dtype(attrs.get_string("to"));
 }
 
+// The reorder's attributes: dst = src * (input scale / output scale), a scale of 0 meaning
+// the value is not quantized (1).
+dnnl::primitive_attr rescale_attr(const opgraph::KernelContext& ctx) {
+    const auto scale = [](const std::vector<float>& s) {
+        return !s.empty() && s[0] > 0 ? s[0] : 1.f;
+    };
+    const float factor = scale(ctx.input_scales) / scale(ctx.output_scales);
+    dnnl::primitive_attr attr;
+    if (factor != 1.f) attr.set_output_scales(0, {factor});
+    return attr;
+}
+
 // inputs: src -> dst, src's layout with elements of type `to`: one reorder.
 class CastKernel : public opgraph::Kernel {
 public:
     explicit CastKernel(const opgraph::KernelContext& ctx)
         : dst_(ops::with_data_type(ctx.input_descs.at(0),
                                    opgraph::dnnl_data_type(target_of(ctx.node.attrs)))),
-          pd_(ctx.engine, ctx.input_descs.at(0), ctx.engine, dst_),
+          pd_(ctx.engine, ctx.input_descs.at(0), ctx.engine, dst_, rescale_attr(ctx)),
           reorder_(pd_) {}
     std::vector<dnnl::memory::desc> output_descs() const override { return {dst_}; }
     void bind(const std::vector<dnnl::memory>& inputs,

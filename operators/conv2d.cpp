@@ -13,6 +13,7 @@
 #include "opgraph/ops/costs.hpp"
 #include "opgraph/ops/folded_affine.hpp"
 #include "opgraph/ops/fused_activation.hpp"
+#include "opgraph/ops/int8_layer.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
 #include "opgraph/ops/op_families.hpp"
@@ -150,7 +151,8 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
 // (format_tag::any); src and the plain kernel are reordered to it. When training, the kernel
 // always goes through a private copy that backward data reads; in inference it is reordered
 // once per change of the parameters, after folding the absorbed batch norm into it. A node
-// that saves (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel").
+// that saves (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel"). On a
+// quantized src (int8 inference) the primitive is an int8 one (opgraph/ops/int8_layer.hpp).
 class Conv2dForwardKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit Conv2dForwardKernel(const opgraph::KernelContext& ctx)
@@ -158,17 +160,21 @@ public:
           training_(ctx.training),
           saves_(ctx.node.saves),
           dims_(conv_dims(ctx)),
-          absorbed_(ctx.absorbed) {
-        const auto prop =
-            ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-        const dnnl::convolution_forward::desc desc(
-            prop, dnnl::algorithm::convolution_direct, ops::any_desc(dims_.src, dims_.type),
-            ops::any_desc(dims_.weights, dims_.type),
-            dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(),
-            ops::any_desc(dims_.dst, dims_.type), dims_.strides, dims_.dilates, dims_.pad_l,
-            dims_.pad_r);
-        pd_ = dnnl::convolution_forward::primitive_desc(
-            desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
+          absorbed_(ctx.absorbed),
+          attrs_(ctx.node.attrs) {
+        memory::desc src = ops::any_desc(dims_.src, dims_.type);
+        memory::desc weights = ops::any_desc(dims_.weights, dims_.type);
+        dnnl::primitive_attr attr = ops::fused_activation_attr(attrs_);
+        if (!ctx.training && ops::reads_int8(ctx)) {
+            src = ops::any_desc(dims_.src, ctx.input_descs.at(0).data_type());
+            weights = ops::any_desc(dims_.weights, memory::data_type::s8);
+            const int mask = dims_.weights.size() == 4 ? 1 << 0 : (1 << 0) | (1 << 1);
+            int8_.emplace(ctx, dims_.bias[0], mask);
+            attr = ops::int8_attr(attrs_, std::vector<float>(dims_.bias[0], 1.f));
+        }
+        pd_ = make_pd(ctx.training, src, weights,
+                      dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(),
+                      ops::any_desc(dims_.dst, dims_.type), attr);
         outputs_ = {pd_.dst_desc()};
         if (saves_) outputs_.push_back(pd_.weights_desc());
         primitive_ = dnnl::convolution_forward(pd_);
@@ -188,25 +194,55 @@ public:
             kernel = fold_->weights();
             bias = fold_->bias();
         }
+        args_[DNNL_ARG_DST] = outputs.at(0);
+        if (int8_) {
+            int8_->bind(ops::view_as(kernel, dims_.keras_weights, engine_), bias);
+            return;
+        }
         bind_param(DNNL_ARG_WEIGHTS, ops::view_as(kernel, dims_.keras_weights, engine_),
                    pd_.weights_desc(), engine_, training_, saves_ ? outputs.at(1) : memory());
         if (dims_.with_bias) bind_input(DNNL_ARG_BIAS, bias, pd_.bias_desc(), engine_);
-        args_[DNNL_ARG_DST] = outputs.at(0);
     }
     void prepare_constants(dnnl::stream& stream) override {
         if (fold_) fold_->fold();
-        PrimitiveKernelWithParams::prepare_constants(stream);
+        if (!int8_) {
+            PrimitiveKernelWithParams::prepare_constants(stream);
+            return;
+        }
+        // The int8 primitive again, with the scales of the weights as they are now.
+        pd_ = make_pd(false, pd_.src_desc(), pd_.weights_desc(),
+                      dims_.with_bias ? pd_.bias_desc() : memory::desc(), pd_.dst_desc(),
+                      ops::int8_attr(attrs_, int8_->output_scales()));
+        int8_->write(pd_.weights_desc(), stream);
+        args_[DNNL_ARG_WEIGHTS] = int8_->weights();
+        if (dims_.with_bias) args_[DNNL_ARG_BIAS] = int8_->bias();
+        primitive_ = dnnl::convolution_forward(pd_);
     }
     const dnnl::convolution_forward::primitive_desc& pd() const { return pd_; }
     const ConvDims& dims() const { return dims_; }
 
 private:
+    dnnl::convolution_forward::primitive_desc make_pd(bool training, const memory::desc& src,
+                                                      const memory::desc& weights,
+                                                      const memory::desc& bias,
+                                                      const memory::desc& dst,
+                                                      const dnnl::primitive_attr& attr) const {
+        const auto prop =
+            training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+        const dnnl::convolution_forward::desc desc(prop, dnnl::algorithm::convolution_direct, src,
+                                                   weights, bias, dst, dims_.strides, dims_.dilates,
+                                                   dims_.pad_l, dims_.pad_r);
+        return dnnl::convolution_forward::primitive_desc(desc, attr, engine_);
+    }
+
     dnnl::engine engine_;
     bool training_ = false;
     bool saves_ = false;
     ConvDims dims_;
     std::vector<opgraph::AbsorbedAffine> absorbed_;
+    opgraph::AttrMap attrs_;
     std::optional<ops::FoldedAffine> fold_;
+    std::optional<ops::Int8Constants> int8_;
     dnnl::convolution_forward::primitive_desc pd_;
 };
 
@@ -406,7 +442,8 @@ opgraph::OpDef conv2d_op() {
             .at_least(1),
     });
     def.infer_shapes = conv2d_shapes;
-    def.dtypes = ops::kF32AndBf16;
+    def.dtypes = ops::kF32Bf16AndInt8;
+    def.int8 = opgraph::Int8Role::rescales;
     def.params = conv2d_params;
     def.macs = conv2d_macs;
     def.kernel = ops::make_kernel<Conv2dForwardKernel>;

@@ -3,6 +3,7 @@
 // so (N, T, in) -> (N, T, units).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "opgraph/op/memory_layout.hpp"
 #include "opgraph/ops/costs.hpp"
 #include "opgraph/ops/fused_activation.hpp"
+#include "opgraph/ops/int8_layer.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 #include "opgraph/ops/memory_adapters.hpp"
 #include "opgraph/ops/op_families.hpp"
@@ -66,6 +68,7 @@ using dnnl::memory;
 struct DenseDims {
     Shape src_shape, dst_shape;  // IR shapes, concrete
     opgraph::DType dtype = opgraph::DType::f32;
+    opgraph::DType src_dtype = opgraph::DType::f32;   // dtype, or u8 / s8 in int8 inference
     memory::data_type type = memory::data_type::f32;  // dtype as oneDNN's
     memory::desc src_rows, dst_rows;
     memory::dims weights, bias;
@@ -73,16 +76,18 @@ struct DenseDims {
     bool use_bias = true;
 };
 
-DenseDims dense_dims(const Shape& src, const Shape& dst, bool use_bias, opgraph::DType dtype) {
+DenseDims dense_dims(const Shape& src, const Shape& dst, bool use_bias, opgraph::DType dtype,
+                     opgraph::DType src_dtype) {
     DenseDims d;
     d.src_shape = src;
     d.dst_shape = dst;
     d.dtype = dtype;
+    d.src_dtype = src_dtype;
     d.type = opgraph::dnnl_data_type(dtype);
     const memory::dim rows = ops::dims_product(src, 0, src.size() - 1);
     const memory::dim in = src.back();
     const memory::dim units = dst.back();
-    d.src_rows = {{rows, in}, d.type, memory::format_tag::nc};
+    d.src_rows = {{rows, in}, opgraph::dnnl_data_type(src_dtype), memory::format_tag::nc};
     d.dst_rows = {{rows, units}, d.type, memory::format_tag::nc};
     d.weights = {units, in};
     d.keras_weights = {d.weights, memory::data_type::f32, memory::format_tag::io};
@@ -99,7 +104,8 @@ protected:
     // Binds `arg` to `given`, an (N, ..., F) value `shape` in any layout (reordered to the
     // plain one if it is not), seen as `rows`.
     void bind_rows(int arg, const memory& given, const Shape& shape, const memory::desc& rows) {
-        bind_input(arg, given, opgraph::plain_data_desc(shape, dims_.dtype), engine_);
+        const opgraph::DType type = arg == DNNL_ARG_SRC ? dims_.src_dtype : dims_.dtype;
+        bind_input(arg, given, opgraph::plain_data_desc(shape, type), engine_);
         args_[arg] = ops::view_as(args_[arg], rows, engine_);
     }
 
@@ -107,22 +113,35 @@ protected:
     DenseDims dims_;
 };
 
+// The type a dense node reads: its own, or u8 / s8 on a quantized input (int8 inference).
+opgraph::DType src_dtype_of(const opgraph::KernelContext& ctx) {
+    if (ctx.training || !ops::reads_int8(ctx)) return ctx.dtype;
+    return ctx.input_descs.at(0).data_type() == memory::data_type::u8 ? opgraph::DType::u8
+                                                                      : opgraph::DType::s8;
+}
+
 // inputs: src, kernel[, bias] -> dst = activation(src . kernel + bias), plain layout. When
 // training, the kernel always goes through a copy, which a node that saves (Node::saves)
-// writes as its output 1 (OpDef::saved "kernel") for backward data.
+// writes as its output 1 (OpDef::saved "kernel") for backward data. On a quantized src (int8
+// inference) the primitive is an int8 one (opgraph/ops/int8_layer.hpp).
 class DenseForwardKernel : public DenseKernel {
 public:
     explicit DenseForwardKernel(const opgraph::KernelContext& ctx)
-        : DenseKernel(ctx), training_(ctx.training), saves_(ctx.node.saves) {
+        : DenseKernel(ctx),
+          training_(ctx.training),
+          saves_(ctx.node.saves),
+          attrs_(ctx.node.attrs) {
         dims_ = dense_dims(ctx.input_shapes.at(0), ctx.output_shapes.at(0),
-                           ctx.node.attrs.get_bool("use_bias"), ctx.dtype);
-        const auto prop =
-            ctx.training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
-        const dnnl::inner_product_forward::desc desc(
-            prop, dims_.src_rows, ops::any_desc(dims_.weights, dims_.type),
-            dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), dims_.dst_rows);
-        pd_ = dnnl::inner_product_forward::primitive_desc(
-            desc, ops::fused_activation_attr(ctx.node.attrs), ctx.engine);
+                           attrs_.get_bool("use_bias"), ctx.dtype, src_dtype_of(ctx));
+        memory::data_type weights = dims_.type;
+        dnnl::primitive_attr attr = ops::fused_activation_attr(attrs_);
+        if (opgraph::is_quantized(dims_.src_dtype)) {
+            weights = memory::data_type::s8;
+            int8_.emplace(ctx, dims_.bias[0], 1 << 0);
+            attr = ops::int8_attr(attrs_, std::vector<float>(dims_.bias[0], 1.f));
+        }
+        pd_ = make_pd(ctx.training, ops::any_desc(dims_.weights, weights),
+                      dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), attr);
         outputs_ = {opgraph::plain_data_desc(dims_.dst_shape, dims_.dtype)};
         if (saves_) outputs_.push_back(pd_.weights_desc());
         primitive_ = dnnl::inner_product_forward(pd_);
@@ -130,17 +149,47 @@ public:
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {
         bind_rows(DNNL_ARG_SRC, inputs.at(0), dims_.src_shape, dims_.src_rows);
-        bind_param(DNNL_ARG_WEIGHTS, ops::view_as(inputs.at(1), dims_.keras_weights, engine_),
-                   pd_.weights_desc(), engine_, training_, saves_ ? outputs.at(1) : memory());
-        if (dims_.use_bias) bind_input(DNNL_ARG_BIAS, inputs.at(2), pd_.bias_desc(), engine_);
         args_[DNNL_ARG_DST] = ops::view_as(outputs.at(0), dims_.dst_rows, engine_);
+        const memory weights = ops::view_as(inputs.at(1), dims_.keras_weights, engine_);
+        if (int8_) {
+            int8_->bind(weights, dims_.use_bias ? inputs.at(2) : memory());
+            return;
+        }
+        bind_param(DNNL_ARG_WEIGHTS, weights, pd_.weights_desc(), engine_, training_,
+                   saves_ ? outputs.at(1) : memory());
+        if (dims_.use_bias) bind_input(DNNL_ARG_BIAS, inputs.at(2), pd_.bias_desc(), engine_);
+    }
+    void prepare_constants(dnnl::stream& stream) override {
+        if (!int8_) {
+            PrimitiveKernelWithParams::prepare_constants(stream);
+            return;
+        }
+        // The int8 primitive again, with the scales of the weights as they are now.
+        pd_ = make_pd(false, pd_.weights_desc(), dims_.use_bias ? pd_.bias_desc() : memory::desc(),
+                      ops::int8_attr(attrs_, int8_->output_scales()));
+        int8_->write(pd_.weights_desc(), stream);
+        args_[DNNL_ARG_WEIGHTS] = int8_->weights();
+        if (dims_.use_bias) args_[DNNL_ARG_BIAS] = int8_->bias();
+        primitive_ = dnnl::inner_product_forward(pd_);
     }
     const dnnl::inner_product_forward::primitive_desc& pd() const { return pd_; }
     const DenseDims& dims() const { return dims_; }
 
 private:
+    dnnl::inner_product_forward::primitive_desc make_pd(bool training, const memory::desc& weights,
+                                                        const memory::desc& bias,
+                                                        const dnnl::primitive_attr& attr) const {
+        const auto prop =
+            training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference;
+        const dnnl::inner_product_forward::desc desc(prop, dims_.src_rows, weights, bias,
+                                                     dims_.dst_rows);
+        return dnnl::inner_product_forward::primitive_desc(desc, attr, engine_);
+    }
+
     bool training_ = false;
     bool saves_ = false;
+    opgraph::AttrMap attrs_;
+    std::optional<ops::Int8Constants> int8_;
     dnnl::inner_product_forward::primitive_desc pd_;
 };
 
@@ -239,7 +288,8 @@ opgraph::OpDef dense_op() {
     });
     def.infer_shapes = dense_shapes;
     def.fuses_activation = true;
-    def.dtypes = ops::kF32AndBf16;
+    def.dtypes = ops::kF32Bf16AndInt8;
+    def.int8 = opgraph::Int8Role::rescales;
     def.params = dense_params;
     def.macs = dense_macs;
     def.kernel = ops::make_kernel<DenseForwardKernel>;

@@ -28,7 +28,8 @@ opgraph::OpDef flatten_op() {
     def.doc = "flattens each sample: (N, d1, ..., dk) -> (N, d1 * ... * dk) (Keras Flatten)";
     def.category = "structure";
     def.infer_shapes = flatten_shapes;
-    def.dtypes = ops::kF32AndBf16;
+    def.dtypes = ops::kF32Bf16AndInt8;
+    def.int8 = opgraph::Int8Role::keeps_scale;
     ops::add_reshape_kernels(def);
     def.gradcheck = {
         {"4d", {{2, 3, 3, 2}}, {}, {}},

@@ -52,7 +52,8 @@ opgraph::OpDef global_avg_pool_op() {
     def.category = "layer";
     def.attrs = {AttrSpec::optional("keepdims", false, "keep height and width as 1: (N, 1, 1, C)")};
     def.infer_shapes = global_avg_pool_shapes;
-    def.dtypes = ops::kF32AndBf16;
+    def.dtypes = ops::kF32Bf16AndInt8;
+    def.int8 = opgraph::Int8Role::keeps_scale;
     def.macs = ops::one_mac_per_input_element;  // the sum over height and width
     def.kernel = global_avg_pool_kernel;
     ops::add_pool_backward(def, false);

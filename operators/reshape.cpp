@@ -78,7 +78,8 @@ opgraph::OpDef reshape_op() {
             .at_least(kInferredDim),
     };
     def.infer_shapes = reshape_shapes;
-    def.dtypes = ops::kF32AndBf16;
+    def.dtypes = ops::kF32Bf16AndInt8;
+    def.int8 = opgraph::Int8Role::keeps_scale;
     ops::add_reshape_kernels(def);
     const auto shape = [](std::vector<std::int64_t> dims) {
         return opgraph::AttrMap{{"shape", std::move(dims)}};

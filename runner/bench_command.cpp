@@ -47,11 +47,11 @@ int bench(const Args& args) {
         "inter-op-threads", po::value(&options.threads.inter_op)->default_value(0),
         "kernels run at once on the flow graph (0: 1)")(
         "precision", po::value(&precisions)->default_value(options.precision),
-        "f32, bf16 or auto (bf16 where the CPU has AVX512-BF16 or AMX); a comma-separated list "
-        "runs each in turn and ends with one table")(
-        "seed", po::value(&options.seed)->default_value(options.seed),
-        "parameters, synthetic data and dropout")("no-peak", po::bool_switch(&no_peak),
-                                                  "skip measuring the sgemm peak")(
+        "f32, bf16, auto (bf16 where the CPU has AVX512-BF16 or AMX) or int8 (inference, "
+        "calibrated on the synthetic batches); a comma-separated list runs each in turn and "
+        "ends with one table")("seed", po::value(&options.seed)->default_value(options.seed),
+                               "parameters, synthetic data and dropout")(
+        "no-peak", po::bool_switch(&no_peak), "skip measuring the sgemm peak")(
         "json", po::bool_switch(&json), "print the report as one JSON object")(
         "plugin-path", po::value(&plugin_path)->composing(),
         "directory or plugin file to load operators from (repeatable, ':'-separated)")(

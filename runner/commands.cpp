@@ -4,15 +4,19 @@
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/io/dataset.hpp"
 #include "opgraph/op/session.hpp"
 #include "opgraph/runtime/precision_support.hpp"
+#include "opgraph/runtime/weights.hpp"
 #include "opgraph/tools/dot.hpp"
 #include "opgraph/tools/gradient_check.hpp"
 #include "opgraph/tools/memory_report.hpp"
 #include "opgraph/tools/op_listing.hpp"
+#include "opgraph/tools/quantization.hpp"
 #include "opgraph/tools/stages.hpp"
 #include "opgraph/tools/summary.hpp"
 #include "opgraph/train/evaluation.hpp"
@@ -77,7 +81,8 @@ struct RunOptions {
     void add(po::options_description& options) {
         options.add_options()(
             "precision", po::value(&precision)->default_value(precision),
-            "f32, bf16 or auto (bf16 where the CPU has AVX512-BF16 or AMX); parameters stay f32")(
+            "f32, bf16, auto (bf16 where the CPU has AVX512-BF16 or AMX; parameters stay f32) "
+            "or int8 (--weights from opgraph quantize)")(
             "threads", po::value(&threads.intra_op)->default_value(0),
             "OpenMP threads inside each primitive (0: cores / inter-op; 1 at batch 1)")(
             "inter-op-threads", po::value(&threads.inter_op)->default_value(0),
@@ -93,6 +98,18 @@ struct RunOptions {
         const ResolvedPrecision resolved = resolve_precision(precision);
         if (precision != kPrecisionF32) std::cerr << "precision: " << resolved.note << "\n";
         return resolved.dtype;
+    }
+    // An Evaluator of `model` at the resolved precision, its weights loaded (with int8, the
+    // activation ranges of the quantized weights file too).
+    std::unique_ptr<Evaluator> evaluator(const ModelFile& model, const std::string& loss,
+                                         const OpRegistry& ops) const {
+        const DType type = dtype();
+        std::optional<ActivationRanges> ranges;
+        if (type == DType::s8) ranges = read_activation_ranges(read_tensor_file(weights), weights);
+        auto e = std::make_unique<Evaluator>(model.graph, loss, ops, batch_for(model), threads,
+                                             nullptr, type, ranges ? &*ranges : nullptr);
+        e->load_weights(weights);
+        return e;
     }
     std::int64_t batch_for(const ModelFile& model) const {
         constexpr std::int64_t kDefaultBatch = 128;
@@ -122,6 +139,9 @@ struct StageOptions {
     }
     // --precision, else the training section's.
     DType dtype(const ModelFile& model) const {
+        if (precision == kPrecisionInt8)
+            throw UsageError("--precision int8 needs a model's calibrated ranges: run opgraph "
+                             "quantize, then eval, predict or bench --precision int8");
         const bool asked = precision != kPrecisionF32 || !model.training;
         return resolve_precision(asked ? precision : model.training->precision).dtype;
     }
@@ -264,10 +284,7 @@ int eval(const Args& args) {
     }
     const Dataset test =
         load_dataset(model.training->dataset, Split::test, data_root(run.data_dir));
-    Evaluator evaluator(model.graph, model.training->loss, session.ops(), run.batch_for(model),
-                        run.threads, nullptr, run.dtype());
-    evaluator.load_weights(run.weights);
-    const Metrics m = evaluator.evaluate(test);
+    const Metrics m = run.evaluator(model, model.training->loss, session.ops())->evaluate(test);
     std::cout << m.samples << "/" << m.samples << " - loss: " << m.loss << " - acc: " << m.accuracy
               << "\n";
     return 0;
@@ -288,10 +305,7 @@ int predict(const Args& args) {
     const TrainingItems items = training_items(session);
     const ModelFile model = load_model_file(graph, session.ops(), items.specs());
     const Dataset images = load_images(input);
-    Evaluator evaluator(model.graph, {}, session.ops(), run.batch_for(model), run.threads, nullptr,
-                        run.dtype());
-    evaluator.load_weights(run.weights);
-    const auto rows = evaluator.predict(images);
+    const auto rows = run.evaluator(model, {}, session.ops())->predict(images);
     std::ofstream file;
     if (!output.empty()) {
         file.open(output);
@@ -306,6 +320,42 @@ int predict(const Args& args) {
         for (float p : rows[i]) out << "," << p;
         out << "\n";
     }
+    return 0;
+}
+
+int quantize(const Args& args) {
+    Common common;
+    std::string graph, data_dir, method = "minmax", output, weights;
+    QuantizeOptions options;
+    common.options.add_options()("weights", po::value(&weights)->required(),
+                                 "the trained f32 weights (or a training checkpoint)")(
+        "output,o", po::value(&output)->required(), "the quantized weights file to write")(
+        "calibration-samples", po::value(&options.samples)->default_value(options.samples),
+        "the first N training samples calibrate the activations")(
+        "method", po::value(&method)->default_value(method),
+        "minmax (the extremes seen) or percentile (|x| clipped at its 99.99th percentile)")(
+        "batch-size", po::value(&options.batch_size)->default_value(options.batch_size),
+        "samples per calibration and evaluation step")(
+        "threads", po::value(&options.threads.intra_op)->default_value(0),
+        "OpenMP threads inside each primitive (0: cores)")(
+        "data-dir", po::value(&data_dir),
+        "data root holding mnist/ and fashion-mnist/ (default $OPGRAPH_DATA_DIR or data)");
+    if (!parse(args,
+               "opgraph quantize GRAPH --weights W -o Q.safetensors [--calibration-samples N] "
+               "[--method minmax|percentile]",
+               common.options, {{"graph", &graph}}))
+        return 0;
+    const auto parsed = parse_calibration_method(method);
+    if (!parsed) throw UsageError("unknown --method '" + method + "' (minmax or percentile)");
+    if (options.batch_size < 1) throw UsageError("--batch-size must be >= 1");
+    options.method = *parsed;
+    options.weights = weights;
+    options.output = output;
+    options.data_root = data_root(data_dir);
+    Session session = common.session();
+    const TrainingItems items = training_items(session);
+    const ModelFile model = load_model_file(graph, session.ops(), items.specs());
+    std::cout << format_quantize_report(quantize_model(model, session.ops(), options), options);
     return 0;
 }
 
@@ -397,6 +447,9 @@ const std::vector<Command>& commands() {
         {"train", "train a graph as its training section says (Keras-style output)", train},
         {"eval", "evaluate a graph with given weights on its test set: loss and accuracy", eval},
         {"predict", "write class probabilities for an IDX file of images", predict},
+        {"quantize",
+         "calibrate a trained model for int8 inference and write its quantized weights file",
+         quantize},
         {"bench", "time training or inference steps on synthetic data, with a per-op profile",
          bench},
     };

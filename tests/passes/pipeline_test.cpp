@@ -32,10 +32,10 @@ TEST(Pipeline, ThePipelinesAndTheirPasses) {
               (std::vector<std::string>{"loss", "precision", "backward"}));
     EXPECT_EQ(pass_names(opgraph::inference_pipeline()),
               (std::vector<std::string>{"drop_identities", "fold_affine", "fuse_activations",
-                                        "precision"}));
+                                        "precision", "quantize"}));
     EXPECT_EQ(pass_names(opgraph::eval_pipeline()),
               (std::vector<std::string>{"loss", "drop_identities", "fold_affine",
-                                        "fuse_activations", "precision"}));
+                                        "fuse_activations", "precision", "quantize"}));
     ASSERT_EQ(opgraph::pipelines().size(), 3u);
 }
 

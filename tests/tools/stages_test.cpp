@@ -29,7 +29,7 @@ TEST(Stages, EveryPassAndPipelineIsAStage) {
     for (const opgraph::Stage& s : opgraph::stages()) names.push_back(s.name);
     EXPECT_EQ(names, (std::vector<std::string>{"loaded", "loss", "precision", "backward", "train",
                                                "drop_identities", "fold_affine", "fuse_activations",
-                                               "inference", "eval"}));
+                                               "quantize", "inference", "eval"}));
     EXPECT_NE(opgraph::format_stages().find("fold_affine      [inference] "), std::string::npos)
         << opgraph::format_stages();
 }

@@ -32,6 +32,14 @@ const Shape* Graph::shape_of(const std::string& value) const {
     return input != nullptr && ref.output == 0 ? &input->shape : nullptr;
 }
 
+float Graph::scale_of(const std::string& value) const {
+    ValueRef ref;
+    if (!parse_value_ref(value, ref)) return 0;
+    const Node* node = find_node(ref.name);
+    const auto i = static_cast<std::size_t>(ref.output);
+    return node != nullptr && i < node->output_scales.size() ? node->output_scales[i] : 0.f;
+}
+
 std::optional<DType> Graph::dtype_of(const std::string& value) const {
     ValueRef ref;
     if (!parse_value_ref(value, ref)) return std::nullopt;

@@ -10,6 +10,7 @@
 #include "opgraph/passes/loss_graph.hpp"
 #include "opgraph/passes/passes.hpp"
 #include "opgraph/passes/precision.hpp"
+#include "opgraph/passes/quantization.hpp"
 
 namespace opgraph {
 
@@ -83,6 +84,14 @@ Pass precision_pass() {
             }};
 }
 
+Pass quantize_pass() {
+    return {"quantize", "int8 where calibrated ranges are given (opgraph quantize), and casts",
+            [](const Graph& graph, const PassContext& context) {
+                if (context.activation_ranges == nullptr) return graph;
+                return quantize_int8(graph, *context.activation_ranges, context.ops);
+            }};
+}
+
 }  // namespace
 
 const Pipeline& train_pipeline() {
@@ -94,14 +103,14 @@ const Pipeline& train_pipeline() {
 const Pipeline& eval_pipeline() {
     static const Pipeline pipeline("eval", "validation: the loss on the inference graph",
                                    {loss_pass(), drop_identities_pass(), fold_affine_pass(),
-                                    fuse_activations_pass(), precision_pass()});
+                                    fuse_activations_pass(), precision_pass(), quantize_pass()});
     return pipeline;
 }
 
 const Pipeline& inference_pipeline() {
-    static const Pipeline pipeline(
-        "inference", "what predict and bench --mode infer run",
-        {drop_identities_pass(), fold_affine_pass(), fuse_activations_pass(), precision_pass()});
+    static const Pipeline pipeline("inference", "what predict and bench --mode infer run",
+                                   {drop_identities_pass(), fold_affine_pass(),
+                                    fuse_activations_pass(), precision_pass(), quantize_pass()});
     return pipeline;
 }
 

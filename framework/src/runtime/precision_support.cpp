@@ -34,12 +34,35 @@ std::string cpu_isa_name() {
     }
 }
 
+const char* precision_name(DType dtype) {
+    return dtype == DType::s8 ? kPrecisionInt8 : dtype_name(dtype);
+}
+
+namespace {
+
+ResolvedPrecision resolve_int8(dnnl::cpu_isa isa, const std::string& name) {
+    using dnnl::cpu_isa;
+    const char* engine = isa == cpu_isa::avx512_core_amx ? "AMX"
+                         : isa == cpu_isa::avx512_core_vnni || isa == cpu_isa::avx512_core_bf16 ||
+                                 isa == cpu_isa::avx2_vnni
+                             ? "VNNI"
+                             : nullptr;
+    if (engine != nullptr)
+        return {DType::s8, std::string("int8 (") + engine + ", oneDNN ISA " + name + ")"};
+    return {DType::s8, "int8 on " + name +
+                           " without VNNI or AMX (8-bit products summed in 16-bit pairs): "
+                           "expect less than twice f32's speed"};
+}
+
+}  // namespace
+
 ResolvedPrecision resolve_precision(const std::string& requested) {
     if (requested == kPrecisionF32) return {DType::f32, "f32"};
-    if (requested != kPrecisionBf16 && requested != kPrecisionAuto)
-        throw UsageError("unknown precision '" + requested + "' (f32, bf16 or auto)");
     const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
     const std::string name = cpu_isa_name();
+    if (requested == kPrecisionInt8) return resolve_int8(isa, name);
+    if (requested != kPrecisionBf16 && requested != kPrecisionAuto)
+        throw UsageError("unknown precision '" + requested + "' (f32, bf16, auto or int8)");
     const bool native =
         isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
     const std::string engine = isa == dnnl::cpu_isa::avx512_core_amx ? "AMX" : "AVX512-BF16";

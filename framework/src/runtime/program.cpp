@@ -41,6 +41,7 @@ struct Program::Impl {
         Shape shape;
         dnnl::memory memory;
         int producer = -1;    // kernel index, -1 for graph inputs and parameters
+        float scale = 0;      // of a quantized value (Node::output_scales)
         bool shared = false;  // in a buffer of the memory plan (ProgramOptions::share_buffers)
     };
     // A kernel's bind() waits until the memory plan has given every value its buffer.
@@ -161,12 +162,24 @@ struct Program::Impl {
             const Value& v = value(in);
             ctx.input_shapes.push_back(v.shape);
             ctx.input_descs.push_back(v.memory.get_desc());
+            ctx.input_scales.push_back(v.scale);
             inputs.push_back(v.memory);
             if (v.producer >= 0) after.push_back(static_cast<std::size_t>(v.producer));
         }
         const int index = static_cast<int>(kernels.size());
-        for (const Shape& s : node.output_shapes)
-            ctx.output_shapes.push_back(concrete(s, options.batch_size));
+        // Data outputs of type u8 / s8 hold quantized values; saved ones (masks, workspaces)
+        // do not.
+        const std::size_t data_outputs =
+            node.output_shapes.size() - (node.saves ? def.saved.size() : 0);
+        for (std::size_t i = 0; i < node.output_shapes.size(); ++i) {
+            ctx.output_shapes.push_back(concrete(node.output_shapes[i], options.batch_size));
+            const float scale = i < node.output_scales.size() ? node.output_scales[i] : 0.f;
+            if (i < data_outputs && is_quantized(node.output_dtypes.at(i)) && !(scale > 0))
+                node_error(node, "output " + std::to_string(i) + " is of type " +
+                                     dtype_name(node.output_dtypes[i]) +
+                                     " but has no quantization scale (the quantize pass sets it)");
+            ctx.output_scales.push_back(scale);
+        }
         // Parameters in node order: an input-side folded node's come before the node's own.
         const auto folded_params = [&](const FoldedNode& folded) {
             const Shape& channels_of = folded.side == AffineSide::input ? ctx.input_shapes.front()
@@ -208,7 +221,9 @@ struct Program::Impl {
         std::vector<std::pair<std::string, Value>> produced;  // name -> value, output order
         for (std::size_t i = 0; i < descs.size(); ++i) {
             const std::string name = value_name(node.name, i);
-            produced.emplace_back(name, add_value(name, ctx.output_shapes[i], descs[i], index));
+            Value& v = add_value(name, ctx.output_shapes[i], descs[i], index);
+            v.scale = ctx.output_scales[i];
+            produced.emplace_back(name, v);
             outputs.push_back(produced.back().second.memory);
         }
         if (def.in_place && !node.inputs.empty() && descs.front() == ctx.input_descs.front())

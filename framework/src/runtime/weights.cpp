@@ -1,5 +1,7 @@
 #include "opgraph/runtime/weights.hpp"
 
+#include <cmath>
+
 #include "opgraph/io/checkpoint.hpp"
 
 namespace opgraph {
@@ -14,14 +16,67 @@ void save_weights(const Program& program, const std::filesystem::path& file,
     write_tensor_file(file, content);
 }
 
-void load_weights(Program& program, const TensorFile& content, const std::string& file_name) {
+namespace {
+
+std::string format_of(const TensorFile& content) {
     const auto meta = content.metadata.find("format");
-    if (meta != content.metadata.end() && meta->second == kCheckpointFormat) {
+    return meta == content.metadata.end() ? std::string{} : meta->second;
+}
+
+bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
+
+// `content` without the tensors whose names start with `prefix`.
+TensorFile without(const TensorFile& content, const char* prefix) {
+    TensorFile kept;
+    for (const NamedTensor& t : content.tensors)
+        if (!starts_with(t.name, prefix)) kept.tensors.push_back(t);
+    return kept;
+}
+
+}  // namespace
+
+void save_quantized_weights(const Program& program, const ActivationRanges& ranges,
+                            const std::filesystem::path& file,
+                            const std::map<std::string, std::string>& metadata) {
+    TensorFile content;
+    content.metadata = metadata;
+    content.metadata["format"] = kQuantizedWeightsFormat;
+    for (const std::string& name : program.params())
+        content.tensors.push_back({name, program.shape(name), program.read(name)});
+    for (const auto& [value, range] : ranges)
+        content.tensors.push_back({kActivationRangePrefix + value, {2}, {range.min, range.max}});
+    write_tensor_file(file, content);
+}
+
+ActivationRanges read_activation_ranges(const TensorFile& content, const std::string& file_name) {
+    if (format_of(content) != kQuantizedWeightsFormat)
+        throw CheckpointError(file_name +
+                              ": not a quantized weights file (it has no activation ranges); "
+                              "make one with opgraph quantize GRAPH --weights " +
+                              file_name + " -o Q.safetensors");
+    ActivationRanges ranges;
+    for (const NamedTensor& t : content.tensors) {
+        if (!starts_with(t.name, kActivationRangePrefix)) continue;
+        const bool valid = t.data.size() == 2 && std::isfinite(t.data[0]) &&
+                           std::isfinite(t.data[1]) && t.data[0] <= t.data[1];
+        if (!valid)
+            throw CheckpointError(file_name + ": tensor '" + t.name +
+                                  "' is not a range [min, max] of two finite floats");
+        ranges[t.name.substr(std::string(kActivationRangePrefix).size())] = {t.data[0], t.data[1]};
+    }
+    return ranges;
+}
+
+void load_weights(Program& program, const TensorFile& content, const std::string& file_name) {
+    const std::string format = format_of(content);
+    if (format == kCheckpointFormat) {
         // A training checkpoint is a weights file too: its optimizer slots are left out.
-        TensorFile weights;
-        for (const NamedTensor& t : content.tensors)
-            if (t.name.rfind(kOptimizerSlotPrefix, 0) != 0) weights.tensors.push_back(t);
-        load_weights(program, weights, file_name + " (training checkpoint)");
+        load_weights(program, without(content, kOptimizerSlotPrefix),
+                     file_name + " (training checkpoint)");
+        return;
+    }
+    if (format == kQuantizedWeightsFormat) {
+        load_weights(program, without(content, kActivationRangePrefix), file_name);
         return;
     }
     std::vector<std::pair<std::string, Shape>> expected;

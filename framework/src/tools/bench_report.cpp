@@ -151,7 +151,8 @@ std::string format_precision_table(const std::vector<BenchReport>& reports) {
     if (reports.empty()) return {};
     const BenchReport& first = reports.front();
     out << "precisions: " << first.graph << ", " << bench_mode_name(first.mode) << ", batch "
-        << first.batch_size << "; peaks: sgemm for f32, bf16 matmul for bf16\n";
+        << first.batch_size
+        << "; peaks: sgemm for f32, bf16 matmul for bf16, u8 x s8 matmul for int8\n";
     out << format("%-10s %12s %10s %10s %10s %8s %8s %9s %8s\n", "precision", "images/s", "ms/step",
                   "GFLOP/s", "peak", "of peak", "in AMX", "reorders", "vs first");
     for (const BenchReport& r : reports) {

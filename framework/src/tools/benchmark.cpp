@@ -18,6 +18,7 @@
 #include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/runtime/program.hpp"
 #include "opgraph/tools/machine_info.hpp"
+#include "opgraph/tools/quantization.hpp"
 #include "opgraph/tools/summary.hpp"
 #include "opgraph/train/training_step.hpp"
 
@@ -158,21 +159,40 @@ std::vector<double> time_steps(std::int64_t warmup, std::int64_t steps, Step ste
     return seconds;
 }
 
+// The inference graph in `precision`; int8 calibrated (minmax) on the synthetic batches by
+// f32 programs bound to po.parameters.
+Graph inference_graph(const ModelFile& model, const OpRegistry& ops, const ProgramOptions& po,
+                      DType precision, const SyntheticData& data) {
+    if (precision != DType::s8)
+        return inference_pipeline().run(model.graph, PassContext{ops, {}, {}, precision});
+    PassContext context{ops, {}, {}, DType::f32};
+    const Graph f32 = inference_pipeline().run(model.graph, context);
+    std::vector<float> images;
+    for (const std::vector<float>& batch : data.images)
+        images.insert(images.end(), batch.begin(), batch.end());
+    const ActivationRanges ranges = calibrate(
+        f32, ops, po, images.data(), po.batch_size * kSyntheticBatches, CalibrationMethod::minmax);
+    context.activation_ranges = &ranges;
+    return inference_pipeline().run(model.graph, context);
+}
+
 void run_inference(BenchReport& report, const ModelFile& model, const OpRegistry& ops,
-                   const BenchOptions& opts) {
+                   const BenchOptions& opts, DType precision) {
+    ParameterStore parameters;
     ProgramOptions po;
     po.batch_size = report.batch_size;
     po.training = false;
     po.threads = opts.threads;
     po.seed = opts.seed;
+    po.parameters = &parameters;
+    const Shape& input_shape = model.graph.inputs.at(0).shape;  // batch first
+    const SyntheticData data = synthetic_data(
+        report.batch_size, element_count(Shape(input_shape.begin() + 1, input_shape.end())), 1,
+        opts.seed);
+    const Graph graph = inference_graph(model, ops, po, precision, data);
     po.share_buffers = true;
-    const Graph graph = inference_pipeline().run(
-        model.graph, PassContext{ops, {}, {}, *parse_dtype(report.precision)});
     Program program(graph, ops, po);
     const std::string& input = graph.inputs.at(0).name;
-    const std::int64_t floats = element_count(program.shape(input));
-    const SyntheticData data =
-        synthetic_data(report.batch_size, floats / report.batch_size, 1, opts.seed);
     const std::vector<double> seconds = time_steps(
         opts.warmup, opts.steps,
         [&](std::int64_t i) {
@@ -249,7 +269,11 @@ BenchReport run_benchmark(const ModelFile& model, const OpRegistry& ops, const B
     report.steps = opts.steps;
     report.warmup = opts.warmup;
     const ResolvedPrecision precision = resolve_precision(opts.precision);
-    report.precision = dtype_name(precision.dtype);
+    if (precision.dtype == DType::s8 && opts.mode == BenchMode::train)
+        throw UsageError(
+            "precision int8 is for inference: bench --mode infer (train in f32, "
+            "bf16 or auto)");
+    report.precision = precision_name(precision.dtype);
     report.precision_note = precision.note;
     report.cpu = cpu_model();
     report.onednn_version = onednn_version();
@@ -260,22 +284,23 @@ BenchReport run_benchmark(const ModelFile& model, const OpRegistry& ops, const B
     if (opts.mode == BenchMode::train)
         run_training(report, model, ops, opts);
     else
-        run_inference(report, model, ops, opts);
+        run_inference(report, model, ops, opts, precision.dtype);
     // Before the peak: its buffers must not count in the benchmark's peak memory.
     report.max_rss_bytes = max_rss_bytes();
 
     if (opts.measure_peak) {
         constexpr std::int64_t kPeakSize = 1024;
         const int threads = report.threads.intra_op;
-        const bool bf16 = report.precision == dtype_name(DType::bf16);
-        report.peak_gflops = bf16 ? measure_bf16_matmul_gflops(threads, kPeakSize)
-                                  : measure_sgemm_gflops(threads, kPeakSize);
+        const bool f32 = precision.dtype == DType::f32;
+        report.peak_gflops = f32 ? measure_sgemm_gflops(threads, kPeakSize)
+                                 : measure_matmul_gflops(precision.dtype, threads, kPeakSize);
         report.peak_share = report.peak_gflops > 0 ? report.gflops / report.peak_gflops : 0;
         const std::string cube =
             std::to_string(kPeakSize) + "^3 on " + std::to_string(threads) + " OpenMP thread(s)";
-        report.peak_method = bf16
-                                 ? "measured bf16 peak: best of repeated bf16 oneDNN matmul " + cube
-                                 : "measured sgemm peak: best of repeated dnnl_sgemm " + cube;
+        const std::string matmul = precision.dtype == DType::s8 ? "u8 x s8 -> s32" : "bf16";
+        report.peak_method = f32 ? "measured sgemm peak: best of repeated dnnl_sgemm " + cube
+                                 : "measured " + report.precision + " peak: best of repeated " +
+                                       matmul + " oneDNN matmul " + cube;
     } else {
         report.peak_method = "not measured";
     }

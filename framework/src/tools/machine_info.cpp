@@ -93,16 +93,18 @@ double measure_sgemm_gflops(int threads, std::int64_t size, double seconds) {
     return best_gflops(gemm, cube_flop(size), seconds);
 }
 
-double measure_bf16_matmul_gflops(int threads, std::int64_t size, double seconds) {
+double measure_matmul_gflops(DType type, int threads, std::int64_t size, double seconds) {
     using dnnl::memory;
+    using dt = memory::data_type;
     const OmpThreadsScope omp_threads(threads);
     const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
     const memory::dims dims = {size, size};
-    const memory::desc a(dims, memory::data_type::bf16, memory::format_tag::ab);
-    const memory::desc any(dims, memory::data_type::bf16, memory::format_tag::any);
-    const memory::desc c(dims, memory::data_type::f32, memory::format_tag::ab);
+    const bool int8 = type == DType::s8;
+    const memory::desc a(dims, int8 ? dt::u8 : dt::bf16, memory::format_tag::ab);
+    const memory::desc any(dims, int8 ? dt::s8 : dt::bf16, memory::format_tag::any);
+    const memory::desc c(dims, int8 ? dt::s32 : dt::f32, memory::format_tag::ab);
     const dnnl::matmul::primitive_desc pd({a, any, c}, engine);
-    // Zero-filled bf16 operands: the rate does not depend on the values.
+    // Zero-filled operands: the rate does not depend on the values.
     memory src(a, engine), weights(pd.weights_desc(), engine), dst(c, engine);
     for (memory* m : {&src, &weights})
         std::fill_n(static_cast<char*>(m->get_data_handle()), m->get_desc().get_size(), 0);

@@ -1,6 +1,7 @@
 #include "opgraph/train/evaluation.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "opgraph/op/memory_layout.hpp"
 #include "opgraph/passes/pipeline.hpp"
@@ -32,7 +33,7 @@ void feed(Program& program, const LossGraph& g, const std::string& input, const 
 
 Evaluator::Evaluator(const Graph& graph, const std::string& loss_op, const OpRegistry& ops,
                      std::int64_t batch_size, const ThreadConfig& threads,
-                     ParameterStore* parameters, DType precision)
+                     ParameterStore* parameters, DType precision, const ActivationRanges* ranges)
     : graph_(loss_op.empty() ? LossGraph{graph, graph.outputs.at(0), {}, {}, false}
                              : with_loss(graph, loss_op, ops)),
       ops_(ops),
@@ -40,7 +41,14 @@ Evaluator::Evaluator(const Graph& graph, const std::string& loss_op, const OpReg
       threads_(threads),
       parameters_(parameters != nullptr ? parameters : &own_parameters_) {
     // The eval pipeline: its loss pass is the with_loss above, then the inference passes.
-    graph_.graph = inference_pipeline().run(graph_.graph, PassContext{ops, loss_op, {}, precision});
+    PassContext context{ops, loss_op, {}, precision};
+    if (precision == DType::s8) {
+        if (ranges == nullptr)
+            throw std::invalid_argument("int8 evaluation needs the activation ranges");
+        context.precision = DType::f32;
+        context.activation_ranges = ranges;
+    }
+    graph_.graph = inference_pipeline().run(graph_.graph, context);
     graph_.prediction = graph_.graph.outputs.front();
     main_ = compile(batch_size);
 }

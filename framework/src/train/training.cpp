@@ -58,6 +58,10 @@ struct Trainer::Impl {
         if (o.batch_size) config.batch_size = *o.batch_size;
         if (o.seed) config.seed = *o.seed;
         if (o.precision) config.precision = *o.precision;
+        if (config.precision == kPrecisionInt8)
+            throw UsageError(
+                "precision int8 is for inference (eval, predict, bench): train in f32 or bf16, "
+                "then make an int8 model with opgraph quantize");
         const ResolvedPrecision precision = resolve_precision(config.precision);
         config.precision = dtype_name(precision.dtype);
         if (o.out) *o.out << "Precision: " << precision.note << "\n";

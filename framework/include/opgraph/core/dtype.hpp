@@ -21,5 +21,7 @@ std::optional<DType> parse_dtype(const std::string& name);
 std::vector<std::string> dtype_names();
 // Bytes per element.
 std::int64_t dtype_size(DType type);
+// u8 or s8: the types of quantized values, which carry a scale (Node::output_scales).
+constexpr bool is_quantized(DType type) { return type == DType::u8 || type == DType::s8; }
 
 }  // namespace opgraph

@@ -48,6 +48,10 @@ struct Node {
     DType dtype = DType::f32;
     std::optional<DType> precision;
     std::vector<DType> output_dtypes;
+    // Quantized graphs only (the quantize pass, opgraph/passes/quantization.hpp): each output's
+    // scale, real = scale * stored integer, for outputs of type u8 or s8 (0 for the others);
+    // empty when no output is quantized.
+    std::vector<float> output_scales;
     // Training graphs only (set by autodiff): the node's outputs are followed by what its
     // op saves for the backward nodes (OpDef::saved), and its kernel writes them.
     bool saves = false;
@@ -79,6 +83,8 @@ struct Graph {
     // whose shapes and types were inferred); null / nothing for an unknown one.
     const Shape* shape_of(const std::string& value) const;
     std::optional<DType> dtype_of(const std::string& value) const;
+    // The scale of a quantized value (Node::output_scales); 0 for any other value.
+    float scale_of(const std::string& value) const;
 };
 
 // The name of output `output` of node `node`: "conv1" for output 0, "split:1" otherwise.

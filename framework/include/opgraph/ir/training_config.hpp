@@ -91,6 +91,9 @@ std::vector<std::string> metric_names();
 inline constexpr const char* kPrecisionF32 = "f32";
 inline constexpr const char* kPrecisionBf16 = "bf16";
 inline constexpr const char* kPrecisionAuto = "auto";
+// Inference only (eval, predict, bench): weights and activations quantized to 8 bits from a
+// file `opgraph quantize` wrote (opgraph/passes/quantization.hpp).
+inline constexpr const char* kPrecisionInt8 = "int8";
 std::vector<std::string> precision_names();
 
 }  // namespace opgraph

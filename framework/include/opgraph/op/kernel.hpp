@@ -80,6 +80,10 @@ struct KernelContext {
     // The element type the node computes in (Node::dtype): that of the descriptors its
     // kernel creates for its data outputs (parameters stay f32 and are converted).
     DType dtype = DType::f32;
+    // Quantized graphs: the scale of each data input and each output of type u8 or s8
+    // (real = scale * stored integer; opgraph/passes/quantization.hpp), 0 for the others.
+    std::vector<float> input_scales = {};
+    std::vector<float> output_scales = {};
 };
 
 }  // namespace opgraph

@@ -85,6 +85,15 @@ struct GradCheckCase {
     double tolerance = 0;               // 0: the checker's default
 };
 
+// What an op's kernels do with quantized (u8 / s8) inputs in int8 inference (the quantize
+// pass, opgraph/passes/quantization.hpp).
+enum class Int8Role {
+    none,         // no integer kernel: the pass puts a cast to f32 before it
+    rescales,     // integer input, output u8 / s8 / f32 at any scale (conv2d, dense): the
+                  // kernel reads KernelContext::input_scales / output_scales
+    keeps_scale,  // integer input, output of the same type and scale (pooling, reshapes)
+};
+
 struct OpDef {
     std::string name;
     std::string doc;       // one line for `opgraph ops`
@@ -103,6 +112,8 @@ struct OpDef {
     // runs a node in bf16 only when its op lists bf16; shape inference refuses a node whose
     // dtype is not listed.
     std::vector<DType> dtypes{DType::f32};
+    // Its kernels' part in int8 inference; an op other than none lists u8 and s8 in dtypes.
+    Int8Role int8 = Int8Role::none;
     // The element type of each output (saved values excluded), given the node's dtype
     // (OpContext::dtype); empty function: every output is of the node's dtype. A backward op
     // whose outputs are parameter gradients gives f32 for them (master weights are f32).

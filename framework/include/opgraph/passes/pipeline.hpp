@@ -14,6 +14,7 @@
 #include "opgraph/op/op_registry.hpp"
 #include "opgraph/passes/autodiff.hpp"
 #include "opgraph/passes/loss_graph.hpp"
+#include "opgraph/passes/quantization.hpp"
 
 namespace opgraph {
 
@@ -23,6 +24,8 @@ struct PassContext {
     std::string loss_op;                  // "loss": the training section's loss op
     std::set<std::string> frozen_params;  // "backward": parameters given no gradient
     DType precision = DType::f32;         // "precision": f32 or bf16 (passes/precision.hpp)
+    // "quantize": int8 inference from these ranges (passes/quantization.hpp); null: none.
+    const ActivationRanges* activation_ranges = nullptr;
 };
 
 // One rewrite: a pure function of the graph. Throws GraphError naming the node on a graph it
@@ -58,9 +61,9 @@ Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagno
 
 // The pipelines, defined once (pipelines.cpp) and used by every caller:
 //   train:     loss, precision, backward                        (TrainingStep, bench --mode train)
-//   eval:      loss, drop_identities, fold_affine, fuse_activations, precision
+//   eval:      loss, drop_identities, fold_affine, fuse_activations, precision, quantize
 //              (Evaluator with a loss)
-//   inference: drop_identities, fold_affine, fuse_activations, precision
+//   inference: drop_identities, fold_affine, fuse_activations, precision, quantize
 //              (predict, bench --mode infer)
 const Pipeline& train_pipeline();
 const Pipeline& eval_pipeline();

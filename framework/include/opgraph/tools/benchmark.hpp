@@ -41,7 +41,7 @@ struct BenchOptions {
     ThreadConfig threads;
     std::uint64_t seed = 0;         // parameters, synthetic data, dropout masks
     bool measure_peak = true;       // run the sgemm peak measurement (about a quarter second)
-    std::string precision = "f32";  // f32, bf16 or auto (resolve_precision)
+    std::string precision = "f32";  // f32, bf16, auto or int8 (resolve_precision)
     const OptimizerRegistry* optimizers = nullptr;  // train: the optimizer types (null: built-in)
 };
 
@@ -71,7 +71,7 @@ struct BenchReport {
     std::int64_t batch_size = 0;
     std::int64_t steps = 0;
     std::int64_t warmup = 0;
-    std::string precision = "f32";  // what ran: f32 or bf16
+    std::string precision = "f32";  // what ran: f32, bf16 or int8
     std::string precision_note;     // why (ResolvedPrecision::note)
 
     // Machine and libraries.

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "opgraph/core/dtype.hpp"
+
 namespace opgraph {
 
 // The "model name" of the first CPU in /proc/cpuinfo; "unknown" when there is none.
@@ -27,9 +29,11 @@ std::int64_t max_rss_bytes();
 // thread count is restored on return.
 double measure_sgemm_gflops(int threads, std::int64_t size = 1024, double seconds = 0.25);
 
-// The same for a bf16 x bf16 -> f32 oneDNN matmul (weights in the layout it picks, reordered
-// once): the bf16 peak (AMX or AVX512-BF16 where the CPU has them). Throws dnnl::error where
-// oneDNN has no bf16 matmul.
-double measure_bf16_matmul_gflops(int threads, std::int64_t size = 1024, double seconds = 0.25);
+// The same for a oneDNN matmul of `type` (weights in the layout it picks, reordered once):
+// bf16 x bf16 -> f32, the bf16 peak (AMX or AVX512-BF16 where the CPU has them), or for s8
+// u8 x s8 -> s32, the int8 peak (AMX or VNNI where the CPU has them), in GOP/s. Throws
+// dnnl::error where oneDNN has no such matmul.
+double measure_matmul_gflops(DType type, int threads, std::int64_t size = 1024,
+                             double seconds = 0.25);
 
 }  // namespace opgraph

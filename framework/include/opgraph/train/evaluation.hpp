@@ -11,6 +11,7 @@
 
 #include "opgraph/io/dataset.hpp"
 #include "opgraph/passes/loss_graph.hpp"
+#include "opgraph/passes/quantization.hpp"
 #include "opgraph/runtime/program.hpp"
 
 namespace opgraph {
@@ -27,11 +28,14 @@ public:
     // a smaller last batch gets a program of its own. Every program binds to `parameters`
     // (a TrainingStep's, to validate what it trains without copying) or, when null, to a
     // store of the Evaluator's own. With no loss op, evaluate() reports a loss of 0 and
-    // predict() works as usual. The precision pass runs with `precision` (f32 or bf16).
-    // Throws GraphError, MemoryError.
+    // predict() works as usual. The precision pass runs with `precision` (f32 or bf16); s8
+    // (int8) runs the quantize pass with `ranges` (a quantized weights file's,
+    // read_activation_ranges) and f32 elsewhere. Throws GraphError, MemoryError, and
+    // std::invalid_argument for s8 without ranges.
     Evaluator(const Graph& graph, const std::string& loss_op, const OpRegistry& ops,
               std::int64_t batch_size, const ThreadConfig& threads,
-              ParameterStore* parameters = nullptr, DType precision = DType::f32);
+              ParameterStore* parameters = nullptr, DType precision = DType::f32,
+              const ActivationRanges* ranges = nullptr);
     ~Evaluator();
 
     // Loads weights into the parameters (throws CheckpointError).

@@ -17,9 +17,9 @@
 namespace opgraph::ops {
 
 // A backward op declared beside its forward op: the forward op's attributes plus
-// "forward", its dtypes, the given inputs, output shape = the shape of input `like`. The caller
-// sets its kernel (and its shape function when it has other outputs) and adds it to
-// forward.companions.
+// "forward", its float dtypes (int8 is for inference), the given inputs, output shape = the shape
+// of input `like`. The caller sets its kernel (and its shape function when it has other outputs)
+// and adds it to forward.companions.
 inline OpDef backward_op(const OpDef& forward, const std::string& name,
                          std::vector<std::string> inputs, std::size_t like) {
     OpDef def;
@@ -31,7 +31,9 @@ inline OpDef backward_op(const OpDef& forward, const std::string& name,
     def.attrs.push_back(
         AttrSpec::required(kForwardAttr, AttrType::string, "the forward node differentiated"));
     def.infer_shapes = [like](const OpContext& ctx) { return std::vector<Shape>{ctx.input(like)}; };
-    def.dtypes = forward.dtypes;
+    def.dtypes.clear();
+    for (const DType type : forward.dtypes)
+        if (!is_quantized(type)) def.dtypes.push_back(type);
     return def;
 }
 

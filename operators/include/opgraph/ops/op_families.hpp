@@ -20,6 +20,9 @@ namespace opgraph::ops {
 // OpDef::dtypes of the ops with bf16 kernels (oneDNN has bf16 forward and backward for
 // convolution, inner product, batch norm, eltwise, pooling, sum, concat and reorders).
 inline const std::vector<DType> kF32AndBf16 = {DType::f32, DType::bf16};
+// ... and of those with int8 inference kernels too (OpDef::int8 other than none: oneDNN's
+// int8 convolution, inner product, pooling and reorders).
+inline const std::vector<DType> kF32Bf16AndInt8 = {DType::f32, DType::bf16, DType::u8, DType::s8};
 
 // An op whose output has its input's shape, of any rank (activations, dropout).
 inline OpDef elementwise_op(std::string name, std::string doc, std::string category,
@@ -67,7 +70,8 @@ inline OpDef pool2d_op(std::string name, std::string doc, const Schema& extra = 
         padding_attr(),
     };
     def.attrs.insert(def.attrs.end(), extra.begin(), extra.end());
-    def.dtypes = kF32AndBf16;
+    def.dtypes = kF32Bf16AndInt8;
+    def.int8 = Int8Role::keeps_scale;
     def.infer_shapes = [](const OpContext& ctx) {
         const Shape& src = ctx.input(0);
         expect_image(ctx, src);

@@ -1,0 +1,125 @@
+#include "opgraph/passes/quantization.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "opgraph/core/diagnostic.hpp"
+#include "opgraph/op/op_def.hpp"
+#include "opgraph/passes/pipeline.hpp"
+#include "opgraph/passes/precision.hpp"
+
+namespace opgraph {
+
+namespace {
+
+constexpr float kU8Levels = 255.f;
+constexpr float kS8Levels = 127.f;
+
+// The int8 role a node may take: its op's, unless the node is pinned, already of another
+// type than f32, or a cast.
+Int8Role role_of(const Node& node, const OpRegistry& ops) {
+    const OpDef* def = ops.find(node.op);
+    if (def == nullptr || node.op == kCastOp || node.precision || node.dtype != DType::f32)
+        return Int8Role::none;
+    return def->int8;
+}
+
+}  // namespace
+
+Quantization quantization_of(const ActivationRange& range) {
+    if (range.min >= 0) return {DType::u8, range.max > 0 ? range.max / kU8Levels : 1.f};
+    const float bound = std::max(std::fabs(range.min), std::fabs(range.max));
+    return {DType::s8, bound > 0 ? bound / kS8Levels : 1.f};
+}
+
+Graph quantize_int8(const Graph& graph, const ActivationRanges& ranges, const OpRegistry& ops) {
+    const auto range_of = [&](const std::string& value) -> const ActivationRange* {
+        const auto it = ranges.find(canonical_value(value));
+        return it == ranges.end() ? nullptr : &it->second;
+    };
+    // A rescaling node needs its input's range (to quantize it, or to know it was quantized).
+    std::vector<Int8Role> roles;
+    for (const Node& node : graph.nodes) {
+        Int8Role role = role_of(node, ops);
+        if (role == Int8Role::rescales && range_of(node.inputs.at(0)) == nullptr)
+            role = Int8Role::none;
+        roles.push_back(role);
+    }
+    // Which values some reader would take as integers: a rescaling node's input 0, or a
+    // scale-keeping node's input whose own output is wanted so. Graph outputs are read as
+    // floats.
+    const std::set<std::string> outputs(graph.outputs.begin(), graph.outputs.end());
+    std::set<std::string> wanted;
+    for (std::size_t n = graph.nodes.size(); n-- > 0;) {
+        const Node& node = graph.nodes[n];
+        const bool takes = roles[n] == Int8Role::rescales ||
+                           (roles[n] == Int8Role::keeps_scale && wanted.count(node.name) != 0);
+        const std::string input = canonical_value(node.inputs.empty() ? "" : node.inputs[0]);
+        if (takes && outputs.count(input) == 0) wanted.insert(input);
+    }
+
+    Graph out = graph;
+    out.nodes.clear();
+    std::map<std::string, std::pair<DType, float>> integers;     // value -> its type and scale
+    std::map<std::pair<std::string, DType>, std::string> casts;  // (value, type) -> cast
+    const auto add_cast = [&](const std::string& value, DType type, float scale,
+                              const Node& reader) {
+        const std::string key = canonical_value(value);
+        auto [it, added] = casts.try_emplace({key, type});
+        if (!added) return it->second;
+        Node cast;
+        cast.name = key + "/to_" + dtype_name(type);
+        cast.op = kCastOp;
+        cast.inputs = {value};
+        cast.input_where = {reader.where};
+        cast.where = reader.where;
+        cast.attrs.set("to", std::string(dtype_name(type)));
+        cast.dtype = type;
+        if (is_quantized(type)) {
+            cast.output_scales = {scale};
+            integers[cast.name] = {type, scale};
+        }
+        out.nodes.push_back(std::move(cast));
+        return it->second = out.nodes.back().name;
+    };
+    for (std::size_t n = 0; n < graph.nodes.size(); ++n) {
+        Node placed = graph.nodes[n];
+        const auto integer_input = [&](std::size_t i) {
+            return integers.find(canonical_value(placed.inputs[i]));
+        };
+        const bool keeps = roles[n] == Int8Role::keeps_scale && !placed.inputs.empty() &&
+                           integer_input(0) != integers.end() && wanted.count(placed.name) != 0;
+        if (roles[n] == Int8Role::rescales) {
+            std::string& input = placed.inputs[0];
+            if (integer_input(0) == integers.end()) {
+                const Quantization q = quantization_of(*range_of(input));
+                input = add_cast(input, q.type, q.scale, graph.nodes[n]);
+            }
+            const ActivationRange* own = range_of(placed.name);
+            if (wanted.count(placed.name) != 0 && own != nullptr) {
+                const Quantization q = quantization_of(*own);
+                placed.dtype = q.type;
+                placed.output_scales = {q.scale};
+                integers[placed.name] = {q.type, q.scale};
+            }
+        } else if (keeps) {
+            const auto [type, scale] = integer_input(0)->second;
+            placed.dtype = type;
+            placed.output_scales = {scale};
+            integers[placed.name] = {type, scale};
+        }
+        // Whatever reads an integer value without taking it as one reads it as f32.
+        const bool takes_integer = roles[n] == Int8Role::rescales || keeps;
+        for (std::size_t i = takes_integer ? 1 : 0; i < placed.inputs.size(); ++i)
+            if (integer_input(i) != integers.end())
+                placed.inputs[i] = add_cast(placed.inputs[i], DType::f32, 0, graph.nodes[n]);
+        out.nodes.push_back(std::move(placed));
+    }
+    Diagnostics diagnostics;
+    out = check_graph(out, ops, diagnostics);
+    diagnostics.throw_if_any();
+    return out;
+}
+
+}  // namespace opgraph
