@@ -140,8 +140,9 @@ struct StageOptions {
     // --precision, else the training section's.
     DType dtype(const ModelFile& model) const {
         if (precision == kPrecisionInt8)
-            throw UsageError("--precision int8 needs a model's calibrated ranges: run opgraph "
-                             "quantize, then eval, predict or bench --precision int8");
+            throw UsageError(
+                "--precision int8 needs a model's calibrated ranges: run opgraph "
+                "quantize, then eval, predict or bench --precision int8");
         const bool asked = precision != kPrecisionF32 || !model.training;
         return resolve_precision(asked ? precision : model.training->precision).dtype;
     }
