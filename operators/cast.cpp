@@ -26,10 +26,8 @@ DType target_of(const opgraph::AttrMap& attrs) {
 // The reorder's attributes: dst = src * (input scale / output scale), a scale of 0 meaning
 // the value is not quantized (1).
 dnnl::primitive_attr rescale_attr(const opgraph::KernelContext& ctx) {
-    const auto scale = [](const std::vector<float>& s) {
-        return !s.empty() && s[0] > 0 ? s[0] : 1.f;
-    };
-    const float factor = scale(ctx.input_scales) / scale(ctx.output_scales);
+    const float factor =
+        ops::scale_or_one(ctx.input_scales, 0) / ops::scale_or_one(ctx.output_scales, 0);
     dnnl::primitive_attr attr;
     if (factor != 1.f) attr.set_output_scales(0, {factor});
     return attr;

@@ -50,8 +50,8 @@ ResolvedPrecision resolve_int8(dnnl::cpu_isa isa, const std::string& name) {
     if (engine != nullptr)
         return {DType::s8, std::string("int8 (") + engine + ", oneDNN ISA " + name + ")"};
     return {DType::s8, "int8 on " + name +
-                           " without VNNI or AMX (8-bit products summed in 16-bit pairs): "
-                           "expect less than twice f32's speed"};
+                           " without VNNI or AMX (8-bit products summed in 16-bit pairs: a peak "
+                           "well below VNNI's)"};
 }
 
 }  // namespace

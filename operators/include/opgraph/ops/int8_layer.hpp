@@ -21,6 +21,7 @@
 #include "opgraph/op/kernel.hpp"
 #include "opgraph/op/memory_layout.hpp"
 #include "opgraph/ops/fused_activation.hpp"
+#include "opgraph/ops/kernel_functions.hpp"
 
 namespace opgraph::ops {
 
@@ -28,11 +29,6 @@ namespace opgraph::ops {
 inline bool reads_int8(const KernelContext& ctx) {
     const auto type = ctx.input_descs.at(0).data_type();
     return type == dnnl::memory::data_type::u8 || type == dnnl::memory::data_type::s8;
-}
-
-// A scale of KernelContext::input_scales / output_scales, 1 for a value that is not quantized.
-inline float scale_or_one(const std::vector<float>& scales, std::size_t i) {
-    return i < scales.size() && scales[i] > 0 ? scales[i] : 1.f;
 }
 
 // The node's fused activation and per-output-channel output scales (dst axis 1).

@@ -3,6 +3,7 @@
 // was compiled with (to rebuild the forward primitive descriptor oneDNN takes as a hint).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +39,11 @@ inline KernelContext forward_context(const KernelContext& ctx,
         forward.input_descs.push_back(ctx.input_descs.at(i));
     }
     return forward;
+}
+
+// A scale of KernelContext::input_scales / output_scales, 1 for a value that is not quantized.
+inline float scale_or_one(const std::vector<float>& scales, std::size_t i) {
+    return i < scales.size() && scales[i] > 0 ? scales[i] : 1.f;
 }
 
 }  // namespace opgraph::ops
