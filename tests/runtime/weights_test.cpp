@@ -67,3 +67,46 @@ TEST(Weights, AWeightsFileWithForeignTensorsIsRefusedNamingThem) {
 }
 
 }  // namespace
+
+namespace {
+
+// A quantized weights file loads as weights (its ranges skipped) and gives its ranges back;
+// ranges from another file, or malformed ones, are refused naming the file and the tensor.
+TEST(Weights, AQuantizedWeightsFileHoldsTheWeightsAndTheRanges) {
+    const opgraph::Graph g =
+        opgraph::parse_model(kModel, "weights.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
+    opgraph::Program program(g, ops(), {});
+    program.write("d/bias", std::vector<float>{7, 8});
+    const auto file = fresh_dir("opgraph_weights_test_quantized") / "q.safetensors";
+    std::filesystem::create_directories(file.parent_path());
+    const opgraph::ActivationRanges ranges{{"x", {-1, 2}}, {"d", {0, 3.5f}}};
+    opgraph::save_quantized_weights(program, ranges, file);
+    opgraph::Program other(g, ops(), {});
+    opgraph::load_weights(other, file);
+    EXPECT_EQ(other.read("d/bias"), (std::vector<float>{7, 8}));
+    const opgraph::TensorFile content = opgraph::read_tensor_file(file);
+    const opgraph::ActivationRanges read = opgraph::read_activation_ranges(content, "q");
+    ASSERT_EQ(read.size(), 2u);
+    EXPECT_EQ(read.at("d").max, 3.5f);
+    EXPECT_EQ(read.at("x").min, -1.f);
+
+    opgraph::TensorFile bad = content;
+    for (opgraph::NamedTensor& t : bad.tensors)
+        if (t.name == "quantization/d") t.data = {4, 3};  // min > max
+    EXPECT_THROW(
+        try {
+            opgraph::read_activation_ranges(bad, "q.safetensors");
+        } catch (const opgraph::CheckpointError& e) {
+            EXPECT_NE(std::string(e.what()).find("q.safetensors: tensor 'quantization/d'"),
+                      std::string::npos)
+                << e.what();
+            throw;
+        },
+        opgraph::CheckpointError);
+    opgraph::TensorFile plain;
+    plain.tensors = {{"d/bias", {2}, {0, 0}}};
+    EXPECT_THROW(opgraph::read_activation_ranges(plain, "w.safetensors"), opgraph::CheckpointError);
+}
+
+}  // namespace
