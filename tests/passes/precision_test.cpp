@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <string>
 
+#include "graph_queries.hpp"
 #include "opgraph/core/error.hpp"
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/passes/pipeline.hpp"
@@ -32,15 +33,10 @@ const std::string kChain = R"(    - {op: conv2d, filters: 4, kernel: 3, activati
     - {op: softmax}
 )";
 
-const opgraph::Node& node(const opgraph::Graph& g, const std::string& name) {
-    const opgraph::Node* n = g.find_node(name);
-    EXPECT_NE(n, nullptr) << name;
-    return *n;
-}
+using opgraph::testing::node;
 
 std::size_t casts(const opgraph::Graph& g) {
-    return static_cast<std::size_t>(std::count_if(
-        g.nodes.begin(), g.nodes.end(), [](const auto& n) { return n.op == opgraph::kCastOp; }));
+    return opgraph::testing::count_op(g, opgraph::kCastOp);
 }
 
 TEST(Precision, F32LeavesTheGraphAsItIs) {

@@ -19,6 +19,18 @@ bool offers(const OpDef* def, DType type) {
 
 }  // namespace
 
+Node cast_node(const std::string& value, DType type, const Node& reader) {
+    Node cast;
+    cast.name = canonical_value(value) + "/to_" + dtype_name(type);
+    cast.op = kCastOp;
+    cast.inputs = {value};
+    cast.input_where = {reader.where};
+    cast.where = reader.where;
+    cast.attrs.set("to", std::string(dtype_name(type)));
+    cast.dtype = type;
+    return cast;
+}
+
 Graph assign_precision(const Graph& graph, DType precision, const OpRegistry& ops) {
     if (precision != DType::f32 && precision != DType::bf16)
         throw std::invalid_argument(std::string("precision must be f32 or bf16, not ") +
@@ -39,14 +51,7 @@ Graph assign_precision(const Graph& graph, DType precision, const OpRegistry& op
         if (known == types.end() || known->second == type) return value;
         auto [it, added] = casts.try_emplace({key, type});
         if (!added) return it->second;
-        Node cast;
-        cast.name = key + "/to_" + dtype_name(type);
-        cast.op = kCastOp;
-        cast.inputs = {value};
-        cast.input_where = {reader.where};
-        cast.where = reader.where;
-        cast.attrs.set("to", std::string(dtype_name(type)));
-        cast.dtype = type;
+        Node cast = cast_node(value, type, reader);
         types[cast.name] = type;
         out.nodes.push_back(std::move(cast));
         return it->second = out.nodes.back().name;

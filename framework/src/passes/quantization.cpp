@@ -68,14 +68,7 @@ Graph quantize_int8(const Graph& graph, const ActivationRanges& ranges, const Op
         const std::string key = canonical_value(value);
         auto [it, added] = casts.try_emplace({key, type});
         if (!added) return it->second;
-        Node cast;
-        cast.name = key + "/to_" + dtype_name(type);
-        cast.op = kCastOp;
-        cast.inputs = {value};
-        cast.input_where = {reader.where};
-        cast.where = reader.where;
-        cast.attrs.set("to", std::string(dtype_name(type)));
-        cast.dtype = type;
+        Node cast = cast_node(value, type, reader);
         if (is_quantized(type)) {
             cast.output_scales = {scale};
             integers[cast.name] = {type, scale};

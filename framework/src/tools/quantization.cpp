@@ -107,8 +107,10 @@ std::string format_quantize_report(const QuantizeReport& r, const QuantizeOption
                       options.weights.string() + " and " + std::to_string(r.ranges) +
                       " activation ranges (" + calibration_method_name(options.method) +
                       " over the first " + std::to_string(r.samples) + " training samples)\n";
-    out += "int8: " + std::to_string(r.int8_nodes) + " nodes read 8-bit integers, " +
-           std::to_string(r.casts) + " casts between f32 and integers\n";
+    out += "int8: " + std::to_string(r.int8_nodes) +
+           " nodes read 8-bit integers; casts between "
+           "f32 and integers: " +
+           std::to_string(r.casts) + "\n";
     std::snprintf(line, sizeof line,
                   "test set (%lld samples): f32 acc %.4f loss %.4f; int8 acc %.4f loss %.4f; "
                   "change %+.2f points\n",

@@ -19,6 +19,10 @@ namespace opgraph {
 // The op of the conversions the pass inserts (operators/cast.cpp; attribute "to").
 inline constexpr const char* kCastOp = "cast";
 
+// The cast of `value` to `type` a pass inserts for `reader`: named "<value>/to_<type>", at the
+// reader's place in the file.
+Node cast_node(const std::string& value, DType type, const Node& reader);
+
 // Gives every node its dtype for `precision` (f32 or bf16) and inserts the casts, named
 // "<value>/to_<type>" (a graph input "image" read by a bf16 conv: "image/to_bf16"). With
 // precision f32 and no pinned node it returns the graph unchanged. Returns the graph with
