@@ -177,7 +177,8 @@ public:
                       ops::any_desc(dims_.dst, dims_.type), attr);
         outputs_ = {pd_.dst_desc()};
         if (saves_) outputs_.push_back(pd_.weights_desc());
-        primitive_ = dnnl::convolution_forward(pd_);
+        // An int8 primitive needs the weights' scales: prepare_constants() builds it.
+        if (!int8_) primitive_ = dnnl::convolution_forward(pd_);
         impl_ = pd_.impl_info_str();
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {

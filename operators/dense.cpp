@@ -144,7 +144,8 @@ public:
                       dims_.use_bias ? ops::any_desc(dims_.bias) : memory::desc(), attr);
         outputs_ = {opgraph::plain_data_desc(dims_.dst_shape, dims_.dtype)};
         if (saves_) outputs_.push_back(pd_.weights_desc());
-        primitive_ = dnnl::inner_product_forward(pd_);
+        // An int8 primitive needs the weights' scales: prepare_constants() builds it.
+        if (!int8_) primitive_ = dnnl::inner_product_forward(pd_);
         impl_ = pd_.impl_info_str();
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {

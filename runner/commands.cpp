@@ -104,11 +104,12 @@ struct RunOptions {
     std::unique_ptr<Evaluator> evaluator(const ModelFile& model, const std::string& loss,
                                          const OpRegistry& ops) const {
         const DType type = dtype();
+        const TensorFile content = read_tensor_file(weights);
         std::optional<ActivationRanges> ranges;
-        if (type == DType::s8) ranges = read_activation_ranges(read_tensor_file(weights), weights);
+        if (type == DType::s8) ranges = read_activation_ranges(content, weights);
         auto e = std::make_unique<Evaluator>(model.graph, loss, ops, batch_for(model), threads,
                                              nullptr, type, ranges ? &*ranges : nullptr);
-        e->load_weights(weights);
+        load_weights(e->program(), content, weights);  // every program shares its parameters
         return e;
     }
     std::int64_t batch_for(const ModelFile& model) const {

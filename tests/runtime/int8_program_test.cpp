@@ -61,15 +61,6 @@ std::vector<float> uniform(std::size_t count, float low, float high, unsigned se
     return v;
 }
 
-// Every value of the graph: its input and each node's outputs.
-std::vector<std::string> values_of(const opgraph::Graph& g) {
-    std::vector<std::string> names{g.inputs.front().name};
-    for (const opgraph::Node& n : g.nodes)
-        for (std::size_t i = 0; i < n.output_shapes.size(); ++i)
-            names.push_back(opgraph::value_name(n.name, i));
-    return names;
-}
-
 opgraph::ProgramOptions options(opgraph::ParameterStore& store) {
     opgraph::ProgramOptions o;
     o.batch_size = kBatch;
@@ -89,15 +80,18 @@ TEST(Int8Program, InferenceMatchesF32UpToQuantization) {
         reference.write(p + "/moving_mean", uniform(8, 0.f, 0.3f, 3));
         reference.write(p + "/moving_variance", uniform(8, 0.5f, 2.f, 4));
     }
-    opgraph::RangeCollector collector(values_of(f32), opgraph::CalibrationMethod::minmax);
+    // Calibrated on three batches; the last one is the batch compared.
+    std::vector<float> images;
     for (unsigned batch = 0; batch < 3; ++batch) {
-        reference.write("image", uniform(kBatch * 10 * 10 * 2, 0.f, 1.f, 10 + batch));
-        reference.run();
-        collector.observe(reference);
+        const std::vector<float> b = uniform(kBatch * 10 * 10 * 2, 0.f, 1.f, 10 + batch);
+        images.insert(images.end(), b.begin(), b.end());
     }
-    const std::vector<float> expected = reference.read("probs");  // the last batch
+    const opgraph::ActivationRanges ranges = opgraph::calibrate(
+        f32, ops(), options(store), images.data(), 3 * kBatch, opgraph::CalibrationMethod::minmax);
+    reference.write("image", uniform(kBatch * 10 * 10 * 2, 0.f, 1.f, 12));
+    reference.run();
+    const std::vector<float> expected = reference.read("probs");
 
-    const opgraph::ActivationRanges ranges = collector.ranges();
     const opgraph::Graph int8 = inference(&ranges);
     for (const char* name : {"a", "b", "g", "c"})
         EXPECT_EQ(int8.find_node(name)->dtype == DType::f32, std::string(name) == "g") << name;

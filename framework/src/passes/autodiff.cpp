@@ -117,9 +117,7 @@ BackwardGraph differentiate(const Graph& graph, const std::string& loss, const O
             out.param_grads[grad->first] = grad->second;
         }
     }
-    Diagnostics diagnostics;
-    out.graph = check_graph(out.graph, ops, diagnostics);
-    diagnostics.throw_if_any();
+    out.graph = checked_graph(out.graph, ops);
     return out;
 }
 

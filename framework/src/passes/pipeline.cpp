@@ -37,6 +37,13 @@ Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagno
     return infer_shapes(validate_structure(graph, ops, diagnostics), ops, diagnostics);
 }
 
+Graph checked_graph(const Graph& graph, const OpRegistry& ops) {
+    Diagnostics diagnostics;
+    Graph checked = check_graph(graph, ops, diagnostics);
+    diagnostics.throw_if_any();
+    return checked;
+}
+
 namespace {
 
 Pass loss_pass() {

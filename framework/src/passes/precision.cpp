@@ -4,7 +4,6 @@
 #include <map>
 #include <stdexcept>
 
-#include "opgraph/core/diagnostic.hpp"
 #include "opgraph/op/op_def.hpp"
 #include "opgraph/passes/pipeline.hpp"
 
@@ -81,10 +80,7 @@ Graph assign_precision(const Graph& graph, DType precision, const OpRegistry& op
             types[value_name(node.name, i)] = output_types[i];
         out.nodes.push_back(std::move(placed));
     }
-    Diagnostics diagnostics;
-    out = check_graph(out, ops, diagnostics);
-    diagnostics.throw_if_any();
-    return out;
+    return checked_graph(out, ops);
 }
 
 }  // namespace opgraph

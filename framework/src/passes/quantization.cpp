@@ -4,7 +4,6 @@
 #include <cmath>
 #include <set>
 
-#include "opgraph/core/diagnostic.hpp"
 #include "opgraph/op/op_def.hpp"
 #include "opgraph/passes/pipeline.hpp"
 #include "opgraph/passes/precision.hpp"
@@ -109,10 +108,7 @@ Graph quantize_int8(const Graph& graph, const ActivationRanges& ranges, const Op
                 placed.inputs[i] = add_cast(placed.inputs[i], DType::f32, 0, graph.nodes[n]);
         out.nodes.push_back(std::move(placed));
     }
-    Diagnostics diagnostics;
-    out = check_graph(out, ops, diagnostics);
-    diagnostics.throw_if_any();
-    return out;
+    return checked_graph(out, ops);
 }
 
 }  // namespace opgraph

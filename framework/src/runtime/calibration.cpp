@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <utility>
+
+#include "opgraph/op/memory_layout.hpp"
 
 namespace opgraph {
 
@@ -16,6 +19,16 @@ void require_finite(const std::string& value, const std::vector<float>& data) {
     for (const float x : data)
         if (!std::isfinite(x))
             throw std::invalid_argument("calibration: value '" + value + "' holds NaN or Inf");
+}
+
+// The graph's input and every node output: what the quantize pass may ask a range of.
+std::vector<std::string> values_of(const Graph& graph) {
+    std::vector<std::string> names;
+    for (const GraphInput& input : graph.inputs) names.push_back(input.name);
+    for (const Node& node : graph.nodes)
+        for (std::size_t i = 0; i < node.output_shapes.size(); ++i)
+            names.push_back(value_name(node.name, i));
+    return names;
 }
 
 }  // namespace
@@ -113,6 +126,29 @@ double RangeCollector::Statistics::percentile(double percent) const {
     std::size_t bin = 0;
     for (std::uint64_t seen = bins[0]; static_cast<double>(seen) < rank;) seen += bins[++bin];
     return static_cast<double>(bin + 1) * (top / kBins);
+}
+
+ActivationRanges calibrate(const Graph& graph, const OpRegistry& ops, const ProgramOptions& options,
+                           const float* images, std::int64_t count, CalibrationMethod method) {
+    RangeCollector collector(values_of(graph), method);
+    const std::string& input = graph.inputs.at(0).name;
+    std::unique_ptr<Program> main, tail;
+    for (std::int64_t first = 0; first < count; first += options.batch_size) {
+        const std::int64_t batch = std::min(options.batch_size, count - first);
+        std::unique_ptr<Program>& program = batch == options.batch_size ? main : tail;
+        if (!program) {
+            ProgramOptions o = options;
+            o.batch_size = batch;
+            o.share_buffers = false;  // every value stays readable
+            program = std::make_unique<Program>(graph, ops, o);
+        }
+        const std::int64_t per_sample = element_count(program->shape(input)) / batch;
+        program->write(input, images + first * per_sample,
+                       static_cast<std::size_t>(batch * per_sample));
+        program->run();
+        collector.observe(*program);
+    }
+    return collector.ranges();
 }
 
 }  // namespace opgraph

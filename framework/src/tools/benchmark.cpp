@@ -15,10 +15,10 @@
 #include "opgraph/op/gradient.hpp"
 #include "opgraph/op/memory_layout.hpp"
 #include "opgraph/passes/pipeline.hpp"
+#include "opgraph/runtime/calibration.hpp"
 #include "opgraph/runtime/precision_support.hpp"
 #include "opgraph/runtime/program.hpp"
 #include "opgraph/tools/machine_info.hpp"
-#include "opgraph/tools/quantization.hpp"
 #include "opgraph/tools/summary.hpp"
 #include "opgraph/train/training_step.hpp"
 

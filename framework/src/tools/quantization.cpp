@@ -2,55 +2,16 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <memory>
 
 #include "opgraph/core/diagnostic.hpp"
 #include "opgraph/core/error.hpp"
 #include "opgraph/io/dataset.hpp"
-#include "opgraph/op/memory_layout.hpp"
 #include "opgraph/passes/pipeline.hpp"
 #include "opgraph/passes/precision.hpp"
 #include "opgraph/runtime/calibration.hpp"
 #include "opgraph/runtime/weights.hpp"
 
 namespace opgraph {
-
-namespace {
-
-// The graph's input and every node output: what the quantize pass may ask a range of.
-std::vector<std::string> values_of(const Graph& graph) {
-    std::vector<std::string> names;
-    for (const GraphInput& input : graph.inputs) names.push_back(input.name);
-    for (const Node& node : graph.nodes)
-        for (std::size_t i = 0; i < node.output_shapes.size(); ++i)
-            names.push_back(value_name(node.name, i));
-    return names;
-}
-
-}  // namespace
-
-ActivationRanges calibrate(const Graph& graph, const OpRegistry& ops, const ProgramOptions& options,
-                           const float* images, std::int64_t count, CalibrationMethod method) {
-    RangeCollector collector(values_of(graph), method);
-    const std::string& input = graph.inputs.at(0).name;
-    std::unique_ptr<Program> main, tail;
-    for (std::int64_t first = 0; first < count; first += options.batch_size) {
-        const std::int64_t batch = std::min(options.batch_size, count - first);
-        std::unique_ptr<Program>& program = batch == options.batch_size ? main : tail;
-        if (!program) {
-            ProgramOptions o = options;
-            o.batch_size = batch;
-            o.share_buffers = false;  // every value stays readable
-            program = std::make_unique<Program>(graph, ops, o);
-        }
-        const std::int64_t per_sample = element_count(program->shape(input)) / batch;
-        program->write(input, images + first * per_sample,
-                       static_cast<std::size_t>(batch * per_sample));
-        program->run();
-        collector.observe(*program);
-    }
-    return collector.ranges();
-}
 
 QuantizeReport quantize_model(const ModelFile& model, const OpRegistry& ops,
                               const QuantizeOptions& options) {
@@ -82,9 +43,9 @@ QuantizeReport quantize_model(const ModelFile& model, const OpRegistry& ops,
                             {"calibration_samples", std::to_string(report.samples)}});
 
     report.ranges = ranges.size();
-    PassContext quantized{ops, {}, {}, DType::f32};
-    quantized.activation_ranges = &ranges;
-    const Graph int8_graph = inference_pipeline().run(model.graph, quantized);
+    Evaluator int8(model.graph, loss, ops, options.batch_size, options.threads, &store, DType::s8,
+                   &ranges);
+    const Graph& int8_graph = int8.graph();
     for (const Node& node : int8_graph.nodes) {
         const std::optional<DType> in =
             node.inputs.empty() ? std::nullopt : int8_graph.dtype_of(node.inputs[0]);
@@ -93,8 +54,6 @@ QuantizeReport quantize_model(const ModelFile& model, const OpRegistry& ops,
         else if (in && is_quantized(*in))
             ++report.int8_nodes;
     }
-    Evaluator int8(model.graph, loss, ops, options.batch_size, options.threads, &store, DType::s8,
-                   &ranges);
     const Dataset test = load_dataset(model.training->dataset, Split::test, options.data_root);
     report.f32 = f32.evaluate(test);
     report.int8 = int8.evaluate(test);

@@ -58,6 +58,8 @@ private:
 // infer_shapes. Adds each problem to `diagnostics`; the graph it returns is topologically
 // ordered with shapes inferred where they could be.
 Graph check_graph(const Graph& graph, const OpRegistry& ops, Diagnostics& diagnostics);
+// The same for a graph a pass built, which must be valid: throws GraphError with every problem.
+Graph checked_graph(const Graph& graph, const OpRegistry& ops);
 
 // The pipelines, defined once (pipelines.cpp) and used by every caller:
 //   train:     loss, precision, backward                        (TrainingStep, bench --mode train)

@@ -80,4 +80,11 @@ private:
     bool observed_ = false;
 };
 
+// The ranges of every value of `graph` (an f32 inference graph: the inference pipeline
+// without ranges) over `count` samples of `images` (row-major, the graph input's sample shape),
+// run in batches of options.batch_size by programs bound to options.parameters, which must
+// hold the weights. What opgraph quantize and bench --precision int8 calibrate with.
+ActivationRanges calibrate(const Graph& graph, const OpRegistry& ops, const ProgramOptions& options,
+                           const float* images, std::int64_t count, CalibrationMethod method);
+
 }  // namespace opgraph

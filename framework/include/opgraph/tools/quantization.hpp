@@ -1,8 +1,8 @@
 // Post-training static quantization, what `opgraph quantize` runs: the activations of a
 // trained model calibrated on its first training samples, written with its f32 weights as a
 // quantized weights file (opgraph/runtime/weights.hpp), and the test accuracy of the int8
-// model against the f32 one. bench --precision int8 calibrates the same way on its synthetic
-// batches.
+// model against the f32 one (the calibration itself: calibrate(), opgraph/runtime/
+// calibration.hpp).
 #pragma once
 
 #include <cstddef>
@@ -13,17 +13,10 @@
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/passes/quantization.hpp"
 #include "opgraph/runtime/calibration.hpp"
-#include "opgraph/runtime/program.hpp"
+#include "opgraph/runtime/threads.hpp"
 #include "opgraph/train/evaluation.hpp"
 
 namespace opgraph {
-
-// The ranges of every value of `graph` (an f32 inference graph: the inference pipeline
-// without ranges) over `count` samples of `images` (row-major, the graph input's sample shape),
-// run in batches of options.batch_size by programs bound to options.parameters, which must
-// hold the weights.
-ActivationRanges calibrate(const Graph& graph, const OpRegistry& ops, const ProgramOptions& options,
-                           const float* images, std::int64_t count, CalibrationMethod method);
 
 struct QuantizeOptions {
     std::filesystem::path weights;  // the trained f32 weights (or a checkpoint)

@@ -46,6 +46,8 @@ public:
     std::vector<std::vector<float>> predict(const Dataset& data);
 
     Program& program() { return *main_; }
+    // The graph its programs run: the eval pipeline's output.
+    const Graph& graph() const { return graph_.graph; }
 
 private:
     Program& program_for(std::int64_t batch);
