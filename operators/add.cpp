@@ -57,6 +57,7 @@ opgraph::OpDef add_op() {
     def.name = "add";
     def.doc = "element-wise sum of two or more inputs of the same shape (Keras Add)";
     def.in_place = true;  // oneDNN's sum may write dst over src0
+    def.sums_inputs = true;
     def.category = "structure";
     def.inputs = {"src"};
     def.variadic_min = kMinInputs;

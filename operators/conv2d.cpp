@@ -1,6 +1,9 @@
 // conv2d: 2-D convolution of a (batch, height, width, channels) input, as Keras's Conv2D,
 // with stride, dilation, groups, valid / same / explicit padding and a fused activation.
-// dst = activation(conv(src, kernel) + bias); kernel (kh, kw, in_channels / groups, filters).
+// dst = activation(conv(src, kernel) + bias [+ residual]); kernel (kh, kw, in_channels /
+// groups, filters). The optional residual, of dst's shape, is added before the activation as
+// oneDNN's sum post-op (ResNet's shortcut; the fuse_residual_add pass moves an add into the
+// convolution before it in inference graphs).
 #include <algorithm>
 #include <cstdint>
 #include <memory>
@@ -18,6 +21,7 @@
 #include "opgraph/ops/memory_adapters.hpp"
 #include "opgraph/ops/op_families.hpp"
 #include "opgraph/ops/primitive_kernel.hpp"
+#include "opgraph/ops/residual_sum.hpp"
 #include "opgraph/ops/shape_helpers.hpp"
 #include "opgraph/ops/weighted_layer.hpp"
 #include "opgraph/ops/window2d.hpp"
@@ -84,7 +88,10 @@ std::vector<Shape> conv2d_shapes(const OpContext& ctx) {
     const Shape& src = ctx.input(0);
     const Conv2dGeometry g = conv2d_geometry(ctx);
     const ops::Window2d window = conv2d_window(ctx, g);
-    return {{src[ops::kBatchAxis], window.height.output, window.width.output, g.filters}};
+    const Shape dst{src[ops::kBatchAxis], window.height.output, window.width.output, g.filters};
+    if (ctx.inputs().size() > 1)
+        ops::expect_same_shape(ctx, ctx.input(1), dst, "residual and output");
+    return {dst};
 }
 
 std::vector<ParamSpec> conv2d_params(const OpContext& ctx) {
@@ -146,12 +153,12 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
     return d;
 }
 
-// inputs: src, kernel[, bias][, a folded affine node's parameters] -> dst =
-// activation(conv(src, kernel) + bias). Every layout is the primitive's choice
-// (format_tag::any); src and the plain kernel are reordered to it. When training, the kernel
-// always goes through a private copy that backward data reads; in inference it is reordered
-// once per change of the parameters, after folding the absorbed batch norm into it. A node
-// that saves (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel"). On a
+// inputs: src[, residual], kernel[, bias][, a folded affine node's parameters] -> dst =
+// activation(conv(src, kernel) + bias [+ residual]) (opgraph/ops/residual_sum.hpp). Every layout is
+// the primitive's choice (format_tag::any); src and the plain kernel are reordered to it. When
+// training, the kernel always goes through a private copy that backward data reads; in inference it
+// is reordered once per change of the parameters, after folding the absorbed batch norm into it. A
+// node that saves (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel"). On a
 // quantized src (int8 inference) the primitive is an int8 one (opgraph/ops/int8_layer.hpp).
 class Conv2dForwardKernel : public ops::PrimitiveKernelWithParams {
 public:
@@ -161,16 +168,18 @@ public:
           saves_(ctx.node.saves),
           dims_(conv_dims(ctx)),
           absorbed_(ctx.absorbed),
-          attrs_(ctx.node.attrs) {
+          attrs_(ctx.node.attrs),
+          data_inputs_(ctx.input_descs.size()) {
+        if (data_inputs_ > 1) residual_.emplace(ctx, 1, dims_.type);
         memory::desc src = ops::any_desc(dims_.src, dims_.type);
         memory::desc weights = ops::any_desc(dims_.weights, dims_.type);
-        dnnl::primitive_attr attr = ops::fused_activation_attr(attrs_);
+        dnnl::primitive_attr attr = ops::fused_activation_attr(attrs_, sum_post_op());
         if (!ctx.training && ops::reads_int8(ctx)) {
             src = ops::any_desc(dims_.src, ctx.input_descs.at(0).data_type());
             weights = ops::any_desc(dims_.weights, memory::data_type::s8);
             const int mask = dims_.weights.size() == 4 ? 1 << 0 : (1 << 0) | (1 << 1);
             int8_.emplace(ctx, dims_.bias[0], mask);
-            attr = ops::int8_attr(attrs_, std::vector<float>(dims_.bias[0], 1.f));
+            attr = ops::int8_attr(attrs_, std::vector<float>(dims_.bias[0], 1.f), sum_post_op());
         }
         pd_ = make_pd(ctx.training, src, weights,
                       dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(),
@@ -183,8 +192,9 @@ public:
     }
     void bind(const std::vector<memory>& inputs, const std::vector<memory>& outputs) override {
         bind_input(DNNL_ARG_SRC, inputs.at(0), pd_.src_desc(), engine_);
-        memory kernel = inputs.at(1);
-        memory bias = dims_.use_bias ? inputs.at(2) : memory();
+        if (residual_) residual_->bind(inputs.at(1), outputs.at(0));
+        memory kernel = inputs.at(data_inputs_);
+        memory bias = dims_.use_bias ? inputs.at(data_inputs_ + 1) : memory();
         if (!absorbed_.empty()) {
             std::size_t first = inputs.size();
             for (const opgraph::AbsorbedAffine& a : absorbed_) first -= a.params;
@@ -213,16 +223,26 @@ public:
         // The int8 primitive again, with the scales of the weights as they are now.
         pd_ = make_pd(false, pd_.src_desc(), pd_.weights_desc(),
                       dims_.with_bias ? pd_.bias_desc() : memory::desc(), pd_.dst_desc(),
-                      ops::int8_attr(attrs_, int8_->output_scales()));
+                      ops::int8_attr(attrs_, int8_->output_scales(), sum_post_op()));
         int8_->write(pd_.weights_desc(), stream);
         args_[DNNL_ARG_WEIGHTS] = int8_->weights();
         if (dims_.with_bias) args_[DNNL_ARG_BIAS] = int8_->bias();
         primitive_ = dnnl::convolution_forward(pd_);
     }
+    void execute(dnnl::stream& stream) override {
+        if (residual_) residual_->prepare(stream);
+        PrimitiveKernelWithParams::execute(stream);
+    }
     const dnnl::convolution_forward::primitive_desc& pd() const { return pd_; }
     const ConvDims& dims() const { return dims_; }
 
 private:
+    // The residual's sum, the first post-op (before the fused activation); none without one.
+    dnnl::post_ops sum_post_op() const {
+        dnnl::post_ops post_ops;
+        if (residual_) residual_->append_to(post_ops);
+        return post_ops;
+    }
     dnnl::convolution_forward::primitive_desc make_pd(bool training, const memory::desc& src,
                                                       const memory::desc& weights,
                                                       const memory::desc& bias,
@@ -242,6 +262,8 @@ private:
     ConvDims dims_;
     std::vector<opgraph::AbsorbedAffine> absorbed_;
     opgraph::AttrMap attrs_;
+    std::size_t data_inputs_ = 1;  // src[, residual]: the parameters follow them
+    std::optional<ops::ResidualSum> residual_;
     std::optional<ops::FoldedAffine> fold_;
     std::optional<ops::Int8Constants> int8_;
     dnnl::convolution_forward::primitive_desc pd_;
@@ -413,6 +435,17 @@ std::vector<opgraph::GradCheckCase> conv2d_gradcheck() {
                  {"activation", std::string("leaky_relu")},
                  {"alpha", 0.2}},
          {GradCheckInput::away_from_zero}},
+        {"3x3 same residual tanh",
+         {{2, 4, 4, 2}, {2, 4, 4, 3}},
+         AttrMap{{"filters", std::int64_t{3}},
+                 {"kernel", Ints{3, 3}},
+                 {"padding", std::string("same")},
+                 {"activation", std::string("tanh")}},
+         {}},
+        {"1x1 stride 2 residual",
+         {{1, 4, 4, 2}, {1, 2, 2, 2}},
+         AttrMap{{"filters", std::int64_t{2}}, {"kernel", Ints{1, 1}}, {"stride", Ints{2, 2}}},
+         {}},
         {"1x1 stride 2 linear",
          {{2, 3, 3, 3}},
          AttrMap{{"filters", std::int64_t{2}},
@@ -442,6 +475,8 @@ opgraph::OpDef conv2d_op() {
         AttrSpec::optional("groups", kDefaultGroups, "channel groups convolved separately")
             .at_least(1),
     });
+    def.inputs = {"src", "residual"};
+    def.optional_inputs = 1;
     def.infer_shapes = conv2d_shapes;
     def.dtypes = ops::kF32Bf16AndInt8;
     def.int8 = opgraph::Int8Role::rescales;
@@ -450,6 +485,9 @@ opgraph::OpDef conv2d_op() {
     def.kernel = ops::make_kernel<Conv2dForwardKernel>;
     def.absorbs_affine = conv2d_absorbs_affine;
     def.fuses_activation = true;
+    def.fuses_residual = true;
+    def.in_place = true;  // dst over the residual, which the sum post-op adds where it is
+    def.in_place_input = 1;
     def.gradcheck = conv2d_gradcheck();
     ops::add_weighted_layer_backward<Conv2dBackwardDataKernel, Conv2dBackwardWeightsKernel>(def);
     return def;

@@ -50,11 +50,11 @@ TEST(ActivationFusion, MovesSoleReadersIntoTheirLayers) {
     EXPECT_EQ(g.find_node("c1")->folded.size(), 1u);  // bn1, applied before the relu
     EXPECT_EQ(g.find_node("c3")->attrs.get_string("activation"), "sigmoid");
     EXPECT_EQ(g.outputs, std::vector<std::string>{"c3"});
-    EXPECT_EQ(g.find_node("c2")->inputs.front(), "c1");
-    // r2 reads an add, not a layer; c2's output is read by the add only, but no activation
-    // reads it.
-    EXPECT_NE(g.find_node("r2"), nullptr);
-    EXPECT_EQ(g.find_node("c2")->attrs.get_string("activation"), "none");
+    // The add went into c2 first (fuse_residual_add), then the leaky relu after it.
+    EXPECT_EQ(g.find_node("c2")->inputs, (std::vector<std::string>{"c1", "c1"}));
+    EXPECT_EQ(g.find_node("sum"), nullptr);
+    EXPECT_EQ(g.find_node("r2"), nullptr);
+    EXPECT_EQ(g.find_node("c2")->attrs.get_string("activation"), "leaky_relu");
 }
 
 TEST(ActivationFusion, LeavesAnActivationWhoseInputIsReadElsewhere) {

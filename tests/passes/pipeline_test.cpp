@@ -31,11 +31,12 @@ TEST(Pipeline, ThePipelinesAndTheirPasses) {
     EXPECT_EQ(pass_names(opgraph::train_pipeline()),
               (std::vector<std::string>{"loss", "precision", "backward"}));
     EXPECT_EQ(pass_names(opgraph::inference_pipeline()),
-              (std::vector<std::string>{"drop_identities", "fold_affine", "fuse_activations",
-                                        "precision", "quantize"}));
-    EXPECT_EQ(pass_names(opgraph::eval_pipeline()),
-              (std::vector<std::string>{"loss", "drop_identities", "fold_affine",
+              (std::vector<std::string>{"drop_identities", "fold_affine", "fuse_residual_add",
                                         "fuse_activations", "precision", "quantize"}));
+    EXPECT_EQ(
+        pass_names(opgraph::eval_pipeline()),
+        (std::vector<std::string>{"loss", "drop_identities", "fold_affine", "fuse_residual_add",
+                                  "fuse_activations", "precision", "quantize"}));
     ASSERT_EQ(opgraph::pipelines().size(), 3u);
 }
 

@@ -85,7 +85,7 @@ TEST(Quantization, TheChainRunsOnIntegersBetweenOneCastInAndTheLastLayer) {
 TEST(Quantization, AnOpWithoutIntegerKernelsReadsADequantizedValue) {
     const opgraph::Graph g = inference_graph(R"(  nodes:
     - {name: conv2d, op: conv2d, inputs: image, filters: 4, kernel: 3}
-    - {name: a, op: conv2d, inputs: conv2d, filters: 4, kernel: 1}
+    - {name: a, op: conv2d, inputs: conv2d, filters: 4, kernel: 1, activation: relu}
     - {name: sum, op: add, inputs: [conv2d, a]}
     - {name: conv2d_1, op: conv2d, inputs: sum, filters: 2, kernel: 1}
   outputs: [conv2d_1]
@@ -99,6 +99,26 @@ TEST(Quantization, AnOpWithoutIntegerKernelsReadsADequantizedValue) {
     EXPECT_EQ(node(out, "conv2d_1").inputs.front(), "sum/to_s8");
     // The graph's output is read as floats.
     EXPECT_EQ(node(out, "conv2d_1").output_dtypes.at(0), DType::f32);
+}
+
+TEST(Quantization, AFusedResidualIsTakenAsIntegers) {
+    const opgraph::Graph g = inference_graph(R"(  nodes:
+    - {name: c0, op: conv2d, inputs: image, filters: 4, kernel: 3, padding: same}
+    - {name: c1, op: conv2d, inputs: c0, filters: 4, kernel: 3, padding: same}
+    - {name: sum, op: add, inputs: [c1, c0]}
+    - {name: r, op: relu, inputs: sum}
+    - {name: c2, op: conv2d, inputs: r, filters: 2, kernel: 1}
+  outputs: [c2]
+)");
+    ASSERT_EQ(node(g, "c1").inputs, (std::vector<std::string>{"c0", "c0"}));  // the add's in it
+    ActivationRanges ranges = ranges_for(g, -1, 1);
+    ranges["c1"] = {0, 2};  // after the fused relu
+    const opgraph::Graph out = opgraph::quantize_int8(g, ranges, ops());
+    EXPECT_EQ(node(out, "c0").dtype, DType::s8);
+    EXPECT_EQ(node(out, "c1").inputs, (std::vector<std::string>{"c0", "c0"}));
+    EXPECT_EQ(node(out, "c1").dtype, DType::u8);
+    EXPECT_EQ(node(out, "c2").inputs.front(), "c1");
+    EXPECT_EQ(casts(out), 1u);  // the image
 }
 
 TEST(Quantization, PinnedNodesAndValuesWithoutRangesStayF32) {

@@ -74,4 +74,21 @@ TEST(ModelFileErrors, WrongInputCountIsReportedOnce) {
                         {6, 7, "s", "inputs", "missing required attribute: op 'relu' takes 1"}});
 }
 
+// conv2d's residual is optional: two inputs are fine, three are not, and the residual must
+// have the output's shape.
+TEST(ModelFileErrors, AResidualIsAnOptionalInputOfTheOutputsShape) {
+    expect_diagnostics(
+        errors_of(R"(model:
+  inputs: {x: [5, 5, 2], shortcut: [5, 5, 2]}
+  nodes:
+    - {name: fine, op: conv2d, inputs: [x, shortcut], filters: 2, kernel: 3, padding: same}
+    - {name: three, op: conv2d, inputs: [x, x, x], filters: 2, kernel: 1}
+    - {name: wrong, op: conv2d, inputs: [x, shortcut], filters: 3, kernel: 1}
+  outputs: [fine, three, wrong]
+)"),
+        {{5, 7, "three", "inputs", "takes 1 to 2 input(s) (src, residual (optional)), got 3"},
+         {6, 7, "wrong", "",
+          "residual and output have different shapes (None, 5, 5, 2) and (None, 5, 5, 3)"}});
+}
+
 }  // namespace

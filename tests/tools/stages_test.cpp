@@ -27,9 +27,10 @@ bool has_op(const opgraph::Graph& g, const std::string& op) {
 TEST(Stages, EveryPassAndPipelineIsAStage) {
     std::vector<std::string> names;
     for (const opgraph::Stage& s : opgraph::stages()) names.push_back(s.name);
-    EXPECT_EQ(names, (std::vector<std::string>{"loaded", "loss", "precision", "backward", "train",
-                                               "drop_identities", "fold_affine", "fuse_activations",
-                                               "quantize", "inference", "eval"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"loaded", "loss", "precision", "backward", "train",
+                                        "drop_identities", "fold_affine", "fuse_residual_add",
+                                        "fuse_activations", "quantize", "inference", "eval"}));
     EXPECT_NE(opgraph::format_stages().find("fold_affine      [inference] "), std::string::npos)
         << opgraph::format_stages();
 }

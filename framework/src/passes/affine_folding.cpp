@@ -48,6 +48,9 @@ std::map<std::string, AffineFold> plan_affine_folds(const Graph& graph, const Op
     std::set<std::pair<std::string, AffineSide>> absorbing;  // (target, side) taken
     const auto absorbs = [&](const Node* target, AffineSide side) {
         if (target == nullptr || absorbing.count({target->name, side})) return false;
+        // A map on the output of a node that reads more data (conv2d's residual) would apply
+        // to that too.
+        if (side == AffineSide::output && target->inputs.size() != 1) return false;
         const OpDef* def = ops.find(target->op);
         return def != nullptr && def->absorbs_affine && def->absorbs_affine(target->attrs, side);
     };

@@ -183,9 +183,11 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
             if (const auto it = index_of.find(canonical_value(in)); it != index_of.end())
                 values[it->second].readers.push_back(static_cast<int>(t));
         const OpDef* def = ops.find(node.op);
-        const auto overwritten = def != nullptr && def->in_place && !node.inputs.empty()
-                                     ? index_of.find(canonical_value(node.inputs[0]))
-                                     : index_of.end();
+        std::vector<std::string> read;
+        for (const std::string& in : node.inputs) read.push_back(canonical_value(in));
+        const int k = def != nullptr ? def->overwritable_input(read) : -1;
+        const auto overwritten =
+            k >= 0 ? index_of.find(read[static_cast<std::size_t>(k)]) : index_of.end();
         for (std::size_t i = 0; i < node.output_shapes.size(); ++i) {
             const std::string name = value_name(node.name, i);
             PlannedValue value;

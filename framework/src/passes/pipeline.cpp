@@ -11,6 +11,7 @@
 #include "opgraph/passes/passes.hpp"
 #include "opgraph/passes/precision.hpp"
 #include "opgraph/passes/quantization.hpp"
+#include "opgraph/passes/residual_fusion.hpp"
 
 namespace opgraph {
 
@@ -77,6 +78,13 @@ Pass fold_affine_pass() {
             }};
 }
 
+Pass fuse_residual_adds_pass() {
+    return {"fuse_residual_add", "adds moved into the convolution before them as sum post-ops",
+            [](const Graph& graph, const PassContext& context) {
+                return fuse_residual_adds(graph, context.ops);
+            }};
+}
+
 Pass fuse_activations_pass() {
     return {"fuse_activations", "activations moved into the layer before them as post-ops",
             [](const Graph& graph, const PassContext& context) {
@@ -108,16 +116,18 @@ const Pipeline& train_pipeline() {
 }
 
 const Pipeline& eval_pipeline() {
-    static const Pipeline pipeline("eval", "validation: the loss on the inference graph",
-                                   {loss_pass(), drop_identities_pass(), fold_affine_pass(),
-                                    fuse_activations_pass(), precision_pass(), quantize_pass()});
+    static const Pipeline pipeline(
+        "eval", "validation: the loss on the inference graph",
+        {loss_pass(), drop_identities_pass(), fold_affine_pass(), fuse_residual_adds_pass(),
+         fuse_activations_pass(), precision_pass(), quantize_pass()});
     return pipeline;
 }
 
 const Pipeline& inference_pipeline() {
-    static const Pipeline pipeline("inference", "what predict and bench --mode infer run",
-                                   {drop_identities_pass(), fold_affine_pass(),
-                                    fuse_activations_pass(), precision_pass(), quantize_pass()});
+    static const Pipeline pipeline(
+        "inference", "what predict and bench --mode infer run",
+        {drop_identities_pass(), fold_affine_pass(), fuse_residual_adds_pass(),
+         fuse_activations_pass(), precision_pass(), quantize_pass()});
     return pipeline;
 }
 

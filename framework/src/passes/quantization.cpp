@@ -45,17 +45,22 @@ Graph quantize_int8(const Graph& graph, const ActivationRanges& ranges, const Op
             role = Int8Role::none;
         roles.push_back(role);
     }
-    // Which values some reader would take as integers: a rescaling node's input 0, or a
-    // scale-keeping node's input whose own output is wanted so. Graph outputs are read as
-    // floats.
+    // Which values some reader would take as integers: a rescaling node's inputs (input 0,
+    // and a residual, which its kernel adds at its own scale), or a scale-keeping node's
+    // input whose own output is wanted so. Graph outputs are read as floats.
     const std::set<std::string> outputs(graph.outputs.begin(), graph.outputs.end());
     std::set<std::string> wanted;
     for (std::size_t n = graph.nodes.size(); n-- > 0;) {
         const Node& node = graph.nodes[n];
-        const bool takes = roles[n] == Int8Role::rescales ||
-                           (roles[n] == Int8Role::keeps_scale && wanted.count(node.name) != 0);
-        const std::string input = canonical_value(node.inputs.empty() ? "" : node.inputs[0]);
-        if (takes && outputs.count(input) == 0) wanted.insert(input);
+        const bool rescales = roles[n] == Int8Role::rescales;
+        const bool takes =
+            rescales || (roles[n] == Int8Role::keeps_scale && wanted.count(node.name) != 0);
+        const std::size_t read =
+            rescales ? node.inputs.size() : std::min<std::size_t>(1, node.inputs.size());
+        for (std::size_t i = 0; takes && i < read; ++i) {
+            const std::string input = canonical_value(node.inputs[i]);
+            if (outputs.count(input) == 0) wanted.insert(input);
+        }
     }
 
     Graph out = graph;
@@ -83,13 +88,23 @@ Graph quantize_int8(const Graph& graph, const ActivationRanges& ranges, const Op
         const bool keeps = roles[n] == Int8Role::keeps_scale && !placed.inputs.empty() &&
                            integer_input(0) != integers.end() && wanted.count(placed.name) != 0;
         if (roles[n] == Int8Role::rescales) {
-            std::string& input = placed.inputs[0];
-            if (integer_input(0) == integers.end()) {
-                const Quantization q = quantization_of(*range_of(input));
+            // Input 0 (always calibrated here) and a residual are quantized where they are not
+            // integers yet. An integer output holds the pre-activation sum in the residual's
+            // type, so it needs an integer residual: without a range, the output stays f32.
+            bool integer_residuals = true;
+            for (std::size_t i = 0; i < placed.inputs.size(); ++i) {
+                std::string& input = placed.inputs[i];
+                const ActivationRange* range = range_of(input);
+                if (integer_input(i) != integers.end()) continue;
+                if (range == nullptr) {
+                    integer_residuals = false;
+                    continue;
+                }
+                const Quantization q = quantization_of(*range);
                 input = add_cast(input, q.type, q.scale, graph.nodes[n]);
             }
             const ActivationRange* own = range_of(placed.name);
-            if (wanted.count(placed.name) != 0 && own != nullptr) {
+            if (wanted.count(placed.name) != 0 && own != nullptr && integer_residuals) {
                 const Quantization q = quantization_of(*own);
                 placed.dtype = q.type;
                 placed.output_scales = {q.scale};
@@ -101,9 +116,12 @@ Graph quantize_int8(const Graph& graph, const ActivationRanges& ranges, const Op
             placed.output_scales = {scale};
             integers[placed.name] = {type, scale};
         }
-        // Whatever reads an integer value without taking it as one reads it as f32.
-        const bool takes_integer = roles[n] == Int8Role::rescales || keeps;
-        for (std::size_t i = takes_integer ? 1 : 0; i < placed.inputs.size(); ++i)
+        // Whatever reads an integer value without taking it as one reads it as f32; a
+        // rescaling node takes its residual as it comes.
+        const std::size_t taken = roles[n] == Int8Role::rescales ? placed.inputs.size()
+                                  : keeps                        ? 1
+                                                                 : 0;
+        for (std::size_t i = taken; i < placed.inputs.size(); ++i)
             if (integer_input(i) != integers.end())
                 placed.inputs[i] = add_cast(placed.inputs[i], DType::f32, 0, graph.nodes[n]);
         out.nodes.push_back(std::move(placed));

@@ -84,10 +84,7 @@ Graph infer_shapes(const Graph& graph, const OpRegistry& ops, Diagnostics& diagn
         bool attrs_complete = true;
         for (const AttrSpec& spec : def->attrs)
             attrs_complete = attrs_complete && node.attrs.has(spec.name);
-        const std::size_t n = node.inputs.size();
-        const bool arity_ok =
-            def->variadic_min > 0 ? n >= def->variadic_min : n == def->inputs.size();
-        if (!complete || !attrs_complete || !arity_ok) continue;
+        if (!complete || !attrs_complete || !def->takes_inputs(node.inputs.size())) continue;
         if (std::find(def->dtypes.begin(), def->dtypes.end(), node.dtype) == def->dtypes.end()) {
             diagnostics.add(node.location_of("precision"), node.name, "precision",
                             "op '" + node.op + "' has no " + dtype_name(node.dtype) +

@@ -56,13 +56,18 @@ void check_references(const Graph& graph, const OpRegistry& ops,
                             "op '" + node.op + "' takes at least " +
                                 std::to_string(def->variadic_min) + " inputs, got " +
                                 std::to_string(n));
-        } else if (def->variadic_min == 0 && n != def->inputs.size()) {
+        } else if (def->variadic_min == 0 && !def->takes_inputs(n)) {
+            const std::size_t required = def->inputs.size() - def->optional_inputs;
             std::string expected;
-            for (const std::string& in : def->inputs)
-                expected += (expected.empty() ? "" : ", ") + in;
-            const std::string takes = "op '" + node.op + "' takes " +
-                                      std::to_string(def->inputs.size()) + " input(s) (" +
-                                      expected + ")";
+            for (std::size_t i = 0; i < def->inputs.size(); ++i)
+                expected +=
+                    (i == 0 ? "" : ", ") + def->inputs[i] + (i >= required ? " (optional)" : "");
+            const std::string count =
+                required == def->inputs.size()
+                    ? std::to_string(required)
+                    : std::to_string(required) + " to " + std::to_string(def->inputs.size());
+            const std::string takes =
+                "op '" + node.op + "' takes " + count + " input(s) (" + expected + ")";
             diagnostics.add(node.where, node.name, "inputs",
                             n == 0 ? "missing required attribute: " + takes
                                    : takes + ", got " + std::to_string(n));

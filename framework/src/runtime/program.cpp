@@ -72,7 +72,8 @@ struct Program::Impl {
     bool defer_storage = false;       // share_buffers: node outputs get storage after compiling
     std::vector<PendingBind> pending;
     std::vector<std::vector<std::string>> kernel_reads;  // per kernel: the values it reads
-    // Outputs an in-place op (OpDef::in_place) may write over its input 0: output -> input.
+    // Outputs an in-place op (OpDef::in_place) may write over one of its inputs: output ->
+    // input.
     std::map<std::string, std::string> overwrites;
     std::vector<std::unique_ptr<void, FreeBuffer>> buffers;
     std::int64_t buffer_bytes = 0;
@@ -226,8 +227,11 @@ struct Program::Impl {
             produced.emplace_back(name, v);
             outputs.push_back(produced.back().second.memory);
         }
-        if (def.in_place && !node.inputs.empty() && descs.front() == ctx.input_descs.front())
-            overwrites[value_name(node.name, 0)] = key_of(node.inputs.front());
+        std::vector<std::string> read;
+        for (const std::string& in : node.inputs) read.push_back(key_of(in));
+        if (const int k = def.overwritable_input(read);
+            k >= 0 && descs.front() == ctx.input_descs[static_cast<std::size_t>(k)])
+            overwrites[value_name(node.name, 0)] = read[static_cast<std::size_t>(k)];
         Kernel* raw = kernel.get();
         if (defer_storage)
             pending.push_back({raw, std::move(inputs), std::move(outputs)});

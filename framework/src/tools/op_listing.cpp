@@ -23,7 +23,9 @@ void describe_op(const OpDef& def, std::ostringstream& out) {
     out << def.name << "  [" << def.category << ", plugin '" << def.plugin << "']\n";
     if (!def.doc.empty()) out << "    " << def.doc << "\n";
     out << "    inputs: ";
-    for (std::size_t i = 0; i < def.inputs.size(); ++i) out << (i ? ", " : "") << def.inputs[i];
+    const std::size_t required = def.inputs.size() - def.optional_inputs;
+    for (std::size_t i = 0; i < def.inputs.size(); ++i)
+        out << (i ? ", " : "") << def.inputs[i] << (i >= required ? " (optional)" : "");
     if (def.variadic_min > 0) out << " (" << def.variadic_min << " or more)";
     out << "\n    computes in: ";
     for (std::size_t i = 0; i < def.dtypes.size(); ++i)

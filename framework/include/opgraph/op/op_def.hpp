@@ -89,8 +89,9 @@ struct GradCheckCase {
 // pass, opgraph/passes/quantization.hpp).
 enum class Int8Role {
     none,         // no integer kernel: the pass puts a cast to f32 before it
-    rescales,     // integer input, output u8 / s8 / f32 at any scale (conv2d, dense): the
-                  // kernel reads KernelContext::input_scales / output_scales
+    rescales,     // integer input 0, output u8 / s8 / f32 at any scale (conv2d, dense), any
+                  // further input (a residual) as it comes: the kernel reads
+                  // KernelContext::input_scales / output_scales
     keeps_scale,  // integer input, output of the same type and scale (pooling, reshapes)
 };
 
@@ -99,9 +100,11 @@ struct OpDef {
     std::string doc;       // one line for `opgraph ops`
     std::string category;  // layer, activation, structure, loss
     // Input names in order. With variadic_min > 0 the op takes variadic_min or more inputs,
-    // all of kind inputs[0] (add, concat).
+    // all of kind inputs[0] (add, concat); otherwise the last optional_inputs of them may be
+    // left out (conv2d's residual). takes_inputs() says whether a count fits.
     std::vector<std::string> inputs{"src"};
     std::size_t variadic_min = 0;
+    std::size_t optional_inputs = 0;
     Schema attrs;
 
     // Output shapes, one per output (batch dimension included, kDynamicDim passes through).
@@ -131,10 +134,12 @@ struct OpDef {
     std::function<std::vector<Shape>(const OpContext&)> saved_shapes;
     // The element type of each saved value; empty function: the node's dtype for all.
     std::function<std::vector<DType>(const OpContext&)> saved_dtypes;
-    // True when the kernel may write output 0 over data input 0 (relu, add): when that input
-    // has the output's shape and layout and nothing reads it after this node, the memory plan
-    // gives both one buffer (PlannedValue::overwrites), as PyTorch's inplace=True.
+    // True when the kernel may write output 0 over data input in_place_input (relu, add: 0;
+    // conv2d: its residual, 1): when the node has that input, reads it only there, and it has
+    // the output's shape and layout and nothing reads it after this node, the memory plan gives
+    // both one buffer (PlannedValue::overwrites), as PyTorch's inplace=True.
     bool in_place = false;
+    std::size_t in_place_input = 0;
     // Forward multiply-adds per sample, given the output shapes; empty function: 0.
     std::function<std::int64_t(const OpContext&, const std::vector<Shape>&)> macs;
 
@@ -158,6 +163,12 @@ struct OpDef {
     // True for a layer whose kernel applies its "activation" attribute as a post-op (conv2d,
     // dense): the fuse_activations pass may set it.
     bool fuses_activation = false;
+    // True for the element-wise sum of its inputs (add), and for a layer whose optional last
+    // input is added to its output before its activation (conv2d's residual): the
+    // fuse_residual_add pass moves a two-input sum into the layer producing one of its inputs
+    // (opgraph/passes/residual_fusion.hpp).
+    bool sums_inputs = false;
+    bool fuses_residual = false;
     // Compiles the node for a concrete batch; empty function: the op cannot run (yet).
     std::function<std::unique_ptr<Kernel>(const KernelContext&)> kernel;
     // Emits the backward nodes; empty function: the op has no gradient, and asking for one
@@ -169,6 +180,21 @@ struct OpDef {
     std::vector<OpDef> companions;
 
     std::string plugin;  // set by the registry: the plugin that registered the op
+
+    // The input of a node reading `inputs` (canonical value names) that output 0 may be
+    // written over (in_place), or -1.
+    int overwritable_input(const std::vector<std::string>& inputs) const {
+        if (!in_place || in_place_input >= inputs.size()) return -1;
+        for (std::size_t i = 0; i < inputs.size(); ++i)
+            if (i != in_place_input && inputs[i] == inputs[in_place_input]) return -1;
+        return static_cast<int>(in_place_input);
+    }
+
+    // Whether a node of this op may have `count` inputs (inputs, variadic_min, optional_inputs).
+    bool takes_inputs(std::size_t count) const {
+        if (variadic_min > 0) return count >= variadic_min;
+        return count <= inputs.size() && count + optional_inputs >= inputs.size();
+    }
 };
 
 }  // namespace opgraph

@@ -15,8 +15,10 @@
 /* 2: OpDef::inference_affine, absorbs_affine
  * 3: Node::folded (the fold_affine pass); AffineSide moved to opgraph/ir/graph.hpp
  * 4: OpDef::saved / saved_shapes and Node::saves (what forward saves is a graph value),
- *    OpDef::in_place; KernelContext::forward removed; register_training_items */
-#define OPGRAPH_PLUGIN_ABI_VERSION 5u
+ *    OpDef::in_place; KernelContext::forward removed; register_training_items
+ * 5: element types (OpDef::dtypes, infer_dtypes; Node::dtype)
+ * 6: OpDef::optional_inputs, sums_inputs, fuses_residual (the fuse_residual_add pass) */
+#define OPGRAPH_PLUGIN_ABI_VERSION 6u
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 
 #ifdef __cplusplus

@@ -63,15 +63,14 @@ inline std::optional<Eltwise> fused_activation(const AttrMap& attrs) {
     throw std::invalid_argument("unknown fused activation '" + name + "'");
 }
 
-// Primitive attributes carrying the node's fused activation as an eltwise post-op (none for
-// "none" / "linear").
-inline dnnl::primitive_attr fused_activation_attr(const AttrMap& attrs) {
+// Primitive attributes carrying `before` (a residual's sum), then the node's fused activation
+// as an eltwise post-op (none for "none" / "linear").
+inline dnnl::primitive_attr fused_activation_attr(const AttrMap& attrs,
+                                                  dnnl::post_ops before = {}) {
     dnnl::primitive_attr attr;
-    if (const std::optional<Eltwise> f = fused_activation(attrs)) {
-        dnnl::post_ops post_ops;
-        post_ops.append_eltwise(kPostOpScale, f->forward, f->alpha, f->beta);
-        attr.set_post_ops(post_ops);
-    }
+    if (const std::optional<Eltwise> f = fused_activation(attrs))
+        before.append_eltwise(kPostOpScale, f->forward, f->alpha, f->beta);
+    if (before.len() > 0) attr.set_post_ops(before);
     return attr;
 }
 

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <dnnl.hpp>
+#include <utility>
 #include <vector>
 
 #include "opgraph/core/attribute.hpp"
@@ -31,9 +32,11 @@ inline bool reads_int8(const KernelContext& ctx) {
     return type == dnnl::memory::data_type::u8 || type == dnnl::memory::data_type::s8;
 }
 
-// The node's fused activation and per-output-channel output scales (dst axis 1).
-inline dnnl::primitive_attr int8_attr(const AttrMap& attrs, const std::vector<float>& scales) {
-    dnnl::primitive_attr attr = fused_activation_attr(attrs);
+// The post-ops `before` and the node's fused activation (fused_activation_attr), and
+// per-output-channel output scales (dst axis 1).
+inline dnnl::primitive_attr int8_attr(const AttrMap& attrs, const std::vector<float>& scales,
+                                      dnnl::post_ops before = {}) {
+    dnnl::primitive_attr attr = fused_activation_attr(attrs, std::move(before));
     attr.set_output_scales(1 << 1, scales);
     return attr;
 }

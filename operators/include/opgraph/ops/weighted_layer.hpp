@@ -62,13 +62,15 @@ inline std::vector<ParamSpec> weights_params(const OpContext& ctx, Shape kernel_
     return params;
 }
 
-// The gradient rule of a weighted layer: through the activation first (from dst), then
-// diff_src (from the kernel the forward step saved) and the parameter gradients (from src:
-// output 0 the kernel's, output 1 the bias's), each only when wanted.
+// The gradient rule of a weighted layer: through the activation first (from dst), which is
+// also the gradient of a residual input (conv2d's input 1), then diff_src (from the kernel the
+// forward step saved) and the parameter gradients (from src: output 0 the kernel's, output 1 the
+// bias's), each only when wanted.
 inline void weighted_layer_gradient(GradientBuilder& b, const std::string& activation_backward,
                                     const std::string& backward_data,
                                     const std::string& backward_weights) {
     const std::string diff = pre_activation_diff(b, activation_backward);
+    if (b.node().inputs.size() > 1 && b.needs_diff_input(1)) b.set_diff_input(1, diff);  // residual
     if (b.needs_diff_input(0))
         b.set_diff_input(0, b.emit("backward_data", backward_data, {diff, b.input(0), b.saved(0)}));
     const bool trains_kernel = b.has_param("kernel");
