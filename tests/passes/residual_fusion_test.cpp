@@ -79,6 +79,24 @@ TEST(ResidualFusion, EachBlockBecomesItsConvolutionsAlone) {
     EXPECT_EQ(node(g, "pool").inputs.front(), "down");
 }
 
+// The second block's residual is the first block's sum, which is now its convolution.
+TEST(ResidualFusion, AResidualThatWasASumReadsItsConvolution) {
+    const opgraph::Graph g = opgraph::fuse_residual_adds(loaded(R"(model:
+  inputs: {x: [4, 4, 2]}
+  nodes:
+    - {name: c1, op: conv2d, inputs: x, filters: 2, kernel: 1}
+    - {name: s1, op: add, inputs: [c1, x]}
+    - {name: c2, op: conv2d, inputs: s1, filters: 2, kernel: 1}
+    - {name: s2, op: add, inputs: [c2, s1]}
+  outputs: [s2]
+)"),
+                                                         ops());
+    EXPECT_EQ(node(g, "c1").inputs, (std::vector<std::string>{"x", "x"}));
+    EXPECT_EQ(node(g, "c2").inputs, (std::vector<std::string>{"c1", "c1"}));
+    EXPECT_EQ(g.outputs, std::vector<std::string>{"c2"});
+    opgraph::checked_graph(g, ops());  // every reference resolves
+}
+
 // The same random parameters and input in the graph with and without the fusions; with
 // shared buffers the fused convolutions write over their residuals (OpDef::in_place).
 void expect_same_result(const opgraph::Graph& unfused, const opgraph::Graph& fused_graph,

@@ -61,7 +61,7 @@ Graph fuse_residual_adds(const Graph& graph, const OpRegistry& ops) {
         if (const auto it = residual_of.find(node.name); it != residual_of.end()) {
             const Node& sum = *it->second;
             const std::size_t other = canonical_value(sum.inputs[0]) == node.name ? 1 : 0;
-            kept.inputs.push_back(sum.inputs[other]);
+            kept.inputs.push_back(resolve(canonical_value(sum.inputs[other])));
             kept.input_where.push_back(sum.input_where.at(other));
         }
         out.nodes.push_back(std::move(kept));
