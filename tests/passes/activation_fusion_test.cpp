@@ -16,6 +16,7 @@
 #include "opgraph/passes/inference_identities.hpp"
 #include "opgraph/passes/pipeline.hpp"
 #include "opgraph/runtime/program.hpp"
+#include "random_parameters.hpp"
 #include "test_sessions.hpp"
 
 namespace {
@@ -85,13 +86,8 @@ TEST(ActivationFusion, TheFusedProgramComputesWhatTheNodesDid) {
     opgraph::Program a(folded, ops(), options);
     opgraph::Program b(fused, ops(), options);
     std::mt19937 rng(4);
+    opgraph::testing::randomize_parameters(a, rng);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (const std::string& p : a.params()) {
-        std::vector<float> v(a.read(p).size());
-        for (float& x : v)
-            x = p.find("variance") != std::string::npos ? 0.5f + 0.4f * u(rng) : u(rng);
-        a.write(p, v);
-    }
     std::vector<float> x(3 * 6 * 6 * 3);
     for (float& v : x) v = u(rng);
     a.write("x", x);

@@ -21,6 +21,7 @@
 #include "opgraph/passes/pipeline.hpp"
 #include "opgraph/runtime/calibration.hpp"
 #include "opgraph/runtime/program.hpp"
+#include "random_parameters.hpp"
 #include "test_sessions.hpp"
 
 namespace {
@@ -109,13 +110,8 @@ void expect_same_result(const opgraph::Graph& unfused, const opgraph::Graph& fus
     options.share_buffers = share_buffers;
     opgraph::Program b(fused_graph, ops(), options);
     std::mt19937 rng(7);
+    opgraph::testing::randomize_parameters(a, rng);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (const std::string& p : a.params()) {
-        std::vector<float> v(a.read(p).size());
-        for (float& x : v)
-            x = p.find("variance") != std::string::npos ? 0.5f + 0.4f * u(rng) : u(rng);
-        a.write(p, v);
-    }
     std::vector<float> x(3 * 8 * 8 * 4);
     for (float& v : x) v = u(rng);
     a.write("x", x);
@@ -161,13 +157,8 @@ TEST(ResidualFusion, InInt8TheResidualsAddAtTheirOwnScales) {
     const opgraph::Graph f32 = fused();
     opgraph::Program reference(f32, ops(), options);
     std::mt19937 rng(11);
+    opgraph::testing::randomize_parameters(reference, rng, 0.5f);
     std::uniform_real_distribution<float> u(-1.f, 1.f);
-    for (const std::string& p : reference.params()) {
-        std::vector<float> v(reference.read(p).size());
-        for (float& x : v)
-            x = p.find("variance") != std::string::npos ? 0.5f + 0.4f * u(rng) : 0.5f * u(rng);
-        reference.write(p, v);
-    }
     std::vector<float> x(3 * 4 * 8 * 8 * 4);
     for (float& v : x) v = u(rng);
     const opgraph::ActivationRanges ranges =
