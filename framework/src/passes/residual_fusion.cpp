@@ -3,21 +3,21 @@
 #include <map>
 #include <set>
 
+#include "node_merging.hpp"
 #include "opgraph/op/op_def.hpp"
 
 namespace opgraph {
 
 Graph fuse_residual_adds(const Graph& graph, const OpRegistry& ops) {
-    std::map<std::string, int> readers;  // value -> how many node inputs read it
-    for (const Node& node : graph.nodes)
-        for (const std::string& input : node.inputs) ++readers[canonical_value(input)];
+    std::map<std::string, int> readers = detail::reader_counts(graph);
     const std::set<std::string> outputs(graph.outputs.begin(), graph.outputs.end());
-    std::map<std::string, std::size_t> position;  // node -> its index in graph order
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) position[graph.nodes[i].name] = i;
+    std::map<std::string, long> position;  // node -> its index in graph order
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i)
+        position[graph.nodes[i].name] = static_cast<long>(i);
     const auto defined_at = [&](const std::string& value) {  // -1 for graph inputs
         ValueRef ref;
         const auto it = parse_value_ref(value, ref) ? position.find(ref.name) : position.end();
-        return it == position.end() ? -1L : static_cast<long>(it->second);
+        return it == position.end() ? -1L : it->second;
     };
     // The layer that can take `value` as the sum's one side, or null.
     const auto fusable = [&](const std::string& value) -> const Node* {
@@ -27,8 +27,7 @@ Graph fuse_residual_adds(const Graph& graph, const OpRegistry& ops) {
         const OpDef* def = ops.find(layer->op);
         if (def == nullptr || !def->fuses_residual || layer->inputs.size() >= def->inputs.size())
             return nullptr;
-        const std::string& activation = layer->attrs.get_string("activation");
-        return activation == "none" || activation == "linear" ? layer : nullptr;
+        return detail::without_activation(*layer) ? layer : nullptr;
     };
 
     std::map<std::string, std::string> fused_into;   // sum node -> the layer
@@ -48,26 +47,15 @@ Graph fuse_residual_adds(const Graph& graph, const OpRegistry& ops) {
         residual_of[best->name] = &node;
     }
     if (fused_into.empty()) return graph;
-    const auto resolve = [&fused_into](const std::string& value) {
-        const auto it = fused_into.find(value);
-        return it == fused_into.end() ? value : it->second;
-    };
-    Graph out = graph;
-    out.nodes.clear();
-    for (const Node& node : graph.nodes) {
-        if (fused_into.count(node.name)) continue;
-        Node kept = node;
-        for (std::string& input : kept.inputs) input = resolve(canonical_value(input));
-        if (const auto it = residual_of.find(node.name); it != residual_of.end()) {
-            const Node& sum = *it->second;
-            const std::size_t other = canonical_value(sum.inputs[0]) == node.name ? 1 : 0;
-            kept.inputs.push_back(resolve(canonical_value(sum.inputs[other])));
-            kept.input_where.push_back(sum.input_where.at(other));
-        }
-        out.nodes.push_back(std::move(kept));
-    }
-    for (std::string& output : out.outputs) output = resolve(canonical_value(output));
-    return out;
+    // The layer takes the sum's other input (renamed with the others: it may be a fused sum).
+    return detail::merge_nodes(graph, fused_into, [&residual_of](Node& kept) {
+        const auto it = residual_of.find(kept.name);
+        if (it == residual_of.end()) return;
+        const Node& sum = *it->second;
+        const std::size_t other = canonical_value(sum.inputs[0]) == kept.name ? 1 : 0;
+        kept.inputs.push_back(sum.inputs[other]);
+        kept.input_where.push_back(sum.input_where.at(other));
+    });
 }
 
 }  // namespace opgraph

@@ -26,10 +26,14 @@
 
 namespace opgraph::ops {
 
+// Whether values of `type` are quantized (u8 or s8).
+inline bool is_int8(dnnl::memory::data_type type) {
+    return type == dnnl::memory::data_type::u8 || type == dnnl::memory::data_type::s8;
+}
+
 // Whether the kernel being built reads quantized data (its input 0 is u8 or s8).
 inline bool reads_int8(const KernelContext& ctx) {
-    const auto type = ctx.input_descs.at(0).data_type();
-    return type == dnnl::memory::data_type::u8 || type == dnnl::memory::data_type::s8;
+    return is_int8(ctx.input_descs.at(0).data_type());
 }
 
 // The post-ops `before` and the node's fused activation (fused_activation_attr), and

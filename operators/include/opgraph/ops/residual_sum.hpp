@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "opgraph/op/kernel.hpp"
+#include "opgraph/ops/int8_layer.hpp"
 #include "opgraph/ops/kernel_functions.hpp"
 
 namespace opgraph::ops {
@@ -24,19 +25,18 @@ public:
     // The residual is data input `input` of ctx; `dst_type` the element type the primitive
     // writes (ctx.output_scales[0] its scale when quantized).
     ResidualSum(const KernelContext& ctx, std::size_t input, dnnl::memory::data_type dst_type)
-        : engine_(ctx.engine), dst_type_(dst_type) {
-        using dt = dnnl::memory::data_type;
-        const dt type = ctx.input_descs.at(input).data_type();
+        : engine_(ctx.engine) {
+        const dnnl::memory::data_type type = ctx.input_descs.at(input).data_type();
         const float ratio =
             scale_or_one(ctx.input_scales, input) / scale_or_one(ctx.output_scales, 0);
-        const auto integer = [](dt t) { return t == dt::u8 || t == dt::s8; };
         // A u8 dst would clip a negative float residual before the activation.
-        if (integer(dst_type) && !integer(type))
+        if (is_int8(dst_type) && !is_int8(type))
             throw std::invalid_argument(
                 "an integer output takes an integer residual (the quantize pass casts it)");
-        if (type == dst_type || (integer(type) && integer(dst_type))) {
+        if (type == dst_type || (is_int8(type) && is_int8(dst_type))) {
             copy_type_ = type;
             sum_scale_ = ratio;
+            if (type != dst_type) sum_type_ = type;
         } else {
             copy_type_ = dst_type;
             copy_scale_ = ratio;
@@ -45,9 +45,7 @@ public:
 
     // Appends the sum to `post_ops` (before the activation's eltwise).
     void append_to(dnnl::post_ops& post_ops) const {
-        const bool other_type = copy_type_ != dst_type_;
-        post_ops.append_sum(sum_scale_, 0,
-                            other_type ? copy_type_ : dnnl::memory::data_type::undef);
+        post_ops.append_sum(sum_scale_, 0, sum_type_);
     }
 
     // `residual` as the program gives it; `dst` the primitive's destination (its layout).
@@ -72,8 +70,9 @@ public:
 
 private:
     dnnl::engine engine_;
-    dnnl::memory::data_type dst_type_;
     dnnl::memory::data_type copy_type_ = dnnl::memory::data_type::f32;
+    // The type the sum reads dst as: undef for dst's own, else the residual's (u8 for s8).
+    dnnl::memory::data_type sum_type_ = dnnl::memory::data_type::undef;
     float sum_scale_ = 1.f;
     float copy_scale_ = 1.f;
     dnnl::memory residual_, dst_view_;
