@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "opgraph/op/memory_layout.hpp"
+#include "opgraph/ops/affine_post_ops.hpp"
 #include "opgraph/ops/costs.hpp"
 #include "opgraph/ops/folded_affine.hpp"
 #include "opgraph/ops/fused_activation.hpp"
@@ -28,6 +29,7 @@
 
 namespace {
 
+using opgraph::AffineSide;
 using opgraph::AttrSpec;
 using opgraph::AttrType;
 using opgraph::OpContext;
@@ -122,7 +124,7 @@ struct ConvDims {
     memory::data_type type = memory::data_type::f32;
     memory::desc keras_weights;
     bool use_bias = true;   // the node's attribute
-    bool with_bias = true;  // the primitive's: use_bias or a folded affine map
+    bool with_bias = true;  // the primitive's: use_bias or an affine map folded into the weights
 };
 
 ConvDims conv_dims(const opgraph::KernelContext& ctx) {
@@ -149,17 +151,21 @@ ConvDims conv_dims(const opgraph::KernelContext& ctx) {
     d.pad_r = {window.height.pad_end, window.width.pad_end};
     d.use_bias = ctx.node.attrs.get_bool("use_bias");
     d.type = opgraph::dnnl_data_type(ctx.dtype);
-    d.with_bias = d.use_bias || !ctx.absorbed.empty();
+    d.with_bias = d.use_bias || std::any_of(ctx.absorbed.begin(), ctx.absorbed.end(),
+                                            [](const opgraph::AbsorbedAffine& a) {
+                                                return a.side != AffineSide::after_activation;
+                                            });
     return d;
 }
 
-// inputs: src[, residual], kernel[, bias][, a folded affine node's parameters] -> dst =
+// inputs: src[, residual], kernel[, bias][, folded affine nodes' parameters] -> dst =
 // activation(conv(src, kernel) + bias [+ residual]) (opgraph/ops/residual_sum.hpp). Every layout is
 // the primitive's choice (format_tag::any); src and the plain kernel are reordered to it. When
 // training, the kernel always goes through a private copy that backward data reads; in inference it
-// is reordered once per change of the parameters, after folding the absorbed batch norm into it. A
-// node that saves (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel"). On a
-// quantized src (int8 inference) the primitive is an int8 one (opgraph/ops/int8_layer.hpp).
+// is reordered once per change of the parameters, after folding the absorbed batch norms into it
+// (those after the activation are post-ops: opgraph/ops/affine_post_ops.hpp). A node that saves
+// (Node::saves) writes that copy as its output 1 (OpDef::saved "kernel"). On a quantized src
+// (int8 inference) the primitive is an int8 one (opgraph/ops/int8_layer.hpp).
 class Conv2dForwardKernel : public ops::PrimitiveKernelWithParams {
 public:
     explicit Conv2dForwardKernel(const opgraph::KernelContext& ctx)
@@ -171,15 +177,23 @@ public:
           attrs_(ctx.node.attrs),
           data_inputs_(ctx.input_descs.size()) {
         if (data_inputs_ > 1) residual_.emplace(ctx, 1, dims_.type);
+        const bool int8 = !ctx.training && ops::reads_int8(ctx);
+        std::vector<opgraph::AbsorbedAffine> after;
+        for (const opgraph::AbsorbedAffine& a : absorbed_)
+            if (a.side == AffineSide::after_activation) after.push_back(a);
+        if (!after.empty())
+            after_.emplace(std::move(after), dims_.bias[0], dims_.dst.size(),
+                           int8 ? ops::scale_or_one(ctx.output_scales, 0) : 1.f, engine_);
         memory::desc src = ops::any_desc(dims_.src, dims_.type);
         memory::desc weights = ops::any_desc(dims_.weights, dims_.type);
-        dnnl::primitive_attr attr = ops::fused_activation_attr(attrs_, sum_post_op());
-        if (!ctx.training && ops::reads_int8(ctx)) {
+        dnnl::primitive_attr attr = primitive_attr(nullptr);
+        if (int8) {
             src = ops::any_desc(dims_.src, ctx.input_descs.at(0).data_type());
             weights = ops::any_desc(dims_.weights, memory::data_type::s8);
             const int mask = dims_.weights.size() == 4 ? 1 << 0 : (1 << 0) | (1 << 1);
             int8_.emplace(ctx, dims_.bias[0], mask);
-            attr = ops::int8_attr(attrs_, std::vector<float>(dims_.bias[0], 1.f), sum_post_op());
+            const std::vector<float> ones(static_cast<std::size_t>(dims_.bias[0]), 1.f);
+            attr = primitive_attr(&ones);
         }
         pd_ = make_pd(ctx.training, src, weights,
                       dims_.with_bias ? ops::any_desc(dims_.bias) : memory::desc(),
@@ -195,15 +209,26 @@ public:
         if (residual_) residual_->bind(inputs.at(1), outputs.at(0));
         memory kernel = inputs.at(data_inputs_);
         memory bias = dims_.use_bias ? inputs.at(data_inputs_ + 1) : memory();
-        if (!absorbed_.empty()) {
-            std::size_t first = inputs.size();
-            for (const opgraph::AbsorbedAffine& a : absorbed_) first -= a.params;
-            fold_.emplace(absorbed_, kernel, bias,
-                          std::vector<memory>(inputs.begin() + static_cast<std::ptrdiff_t>(first),
-                                              inputs.end()),
+        // The absorbed nodes' parameters come last, in their order.
+        std::size_t next = inputs.size();
+        for (const opgraph::AbsorbedAffine& a : absorbed_) next -= a.params;
+        std::vector<opgraph::AbsorbedAffine> into_weights;
+        std::vector<memory> weight_params, after_params;
+        for (const opgraph::AbsorbedAffine& a : absorbed_) {
+            const bool after = a.side == AffineSide::after_activation;
+            if (!after) into_weights.push_back(a);
+            for (std::size_t p = 0; p < a.params; ++p)
+                (after ? after_params : weight_params).push_back(inputs.at(next++));
+        }
+        if (!into_weights.empty()) {
+            fold_.emplace(std::move(into_weights), kernel, bias, std::move(weight_params),
                           dims_.weights[1], dims_.weights[0], engine_);
             kernel = fold_->weights();
             bias = fold_->bias();
+        }
+        if (after_) {
+            after_->bind(std::move(after_params));
+            after_->add_args(args_);
         }
         args_[DNNL_ARG_DST] = outputs.at(0);
         if (int8_) {
@@ -216,14 +241,16 @@ public:
     }
     void prepare_constants(dnnl::stream& stream) override {
         if (fold_) fold_->fold();
+        if (after_) after_->update();
         if (!int8_) {
             PrimitiveKernelWithParams::prepare_constants(stream);
             return;
         }
         // The int8 primitive again, with the scales of the weights as they are now.
+        const std::vector<float> scales = int8_->output_scales();
         pd_ = make_pd(false, pd_.src_desc(), pd_.weights_desc(),
                       dims_.with_bias ? pd_.bias_desc() : memory::desc(), pd_.dst_desc(),
-                      ops::int8_attr(attrs_, int8_->output_scales(), sum_post_op()));
+                      primitive_attr(&scales));
         int8_->write(pd_.weights_desc(), stream);
         args_[DNNL_ARG_WEIGHTS] = int8_->weights();
         if (dims_.with_bias) args_[DNNL_ARG_BIAS] = int8_->bias();
@@ -237,11 +264,19 @@ public:
     const ConvDims& dims() const { return dims_; }
 
 private:
-    // The residual's sum, the first post-op (before the fused activation); none without one.
-    dnnl::post_ops sum_post_op() const {
-        dnnl::post_ops post_ops;
-        if (residual_) residual_->append_to(post_ops);
-        return post_ops;
+    // The post-ops: the residual's sum, the fused activation, the affine maps folded after it;
+    // with int8 `scales`, the output scales too.
+    dnnl::primitive_attr primitive_attr(const std::vector<float>* scales) {
+        dnnl::post_ops sum;
+        if (residual_) residual_->append_to(sum);
+        dnnl::primitive_attr attr = scales != nullptr ? ops::int8_attr(attrs_, *scales, sum)
+                                                      : ops::fused_activation_attr(attrs_, sum);
+        if (after_) {
+            dnnl::post_ops post_ops = attr.get_post_ops();
+            after_->append_to(post_ops);
+            attr.set_post_ops(post_ops);
+        }
+        return attr;
     }
     dnnl::convolution_forward::primitive_desc make_pd(bool training, const memory::desc& src,
                                                       const memory::desc& weights,
@@ -265,6 +300,7 @@ private:
     std::size_t data_inputs_ = 1;  // src[, residual]: the parameters follow them
     std::optional<ops::ResidualSum> residual_;
     std::optional<ops::FoldedAffine> fold_;
+    std::optional<ops::AffinePostOps> after_;
     std::optional<ops::Int8Constants> int8_;
     dnnl::convolution_forward::primitive_desc pd_;
 };
@@ -349,7 +385,8 @@ private:
 
 // A batch norm folds into the kernel (FoldedAffine): on the output side when no activation
 // comes between, on the input side when no padding does (every tap reads a real input).
-bool conv2d_absorbs_affine(const opgraph::AttrMap& attrs, opgraph::AffineSide side) {
+bool conv2d_absorbs_affine(const opgraph::AttrMap& attrs, AffineSide side) {
+    if (side == AffineSide::after_activation) return true;  // post-ops
     if (attrs.get_int("groups") != 1) return false;
     if (side == opgraph::AffineSide::output) return !ops::fused_activation(attrs);
     const opgraph::AttrValue& padding = attrs.get("padding");

@@ -16,12 +16,14 @@ namespace {
 
 const opgraph::OpRegistry& ops() { return opgraph::testing::core_and_test_session().ops(); }
 
-// The graph of `yaml` after the inference pipeline (drop_identities, fold_affine).
-opgraph::Graph graph_of(const std::string& yaml) {
+// The graph of `yaml` after the inference pipeline (drop_identities, fold_affine) for
+// `precision` (s8 without ranges: the f32 graph int8 calibration runs on).
+opgraph::Graph graph_of(const std::string& yaml, opgraph::DType precision = opgraph::DType::f32) {
     const opgraph::Graph loaded = opgraph::parse_model(yaml, "affine_folding_test.yaml", ops(),
                                                        opgraph::testing::training_specs())
                                       .graph;
-    return opgraph::inference_pipeline().run(loaded, opgraph::PassContext{ops(), {}, {}});
+    return opgraph::inference_pipeline().run(loaded,
+                                             opgraph::PassContext{ops(), {}, {}, precision});
 }
 
 // conv (relu) -> batch norm -> dropout -> conv (valid, no activation) -> batch norm: the first
@@ -105,17 +107,42 @@ TEST(AffineFolding, FoldedBatchNormsGiveTheValuesOfRunningThem) {
     expect_near(folded.read(g.outputs[0]), plain.read("bn2"));
 }
 
-TEST(AffineFolding, PaddingKeepsTheBatchNormBeforeAConvolution) {
-    // With "same" padding the border taps read zeros, not the batch norm of a value: only
-    // bn2 (after the linear conv) folds.
-    const opgraph::Graph g = graph_of(model("same", "[bn2]"));
+// bn1 folded into c1 after its relu (post-ops), bn2 into c2's weights; the values those of
+// running every batch norm.
+void expect_bn1_after_c1s_activation(const opgraph::Graph& g, const std::string& padding,
+                                     opgraph::DType precision, unsigned seed) {
+    ASSERT_EQ(g.nodes.size(), 2u);
+    const opgraph::Node& c1 = g.nodes[0];
+    ASSERT_EQ(c1.folded.size(), 1u);
+    EXPECT_EQ(c1.folded[0].node.name, "bn1");
+    EXPECT_EQ(c1.folded[0].side, opgraph::AffineSide::after_activation);
+    ASSERT_EQ(g.nodes[1].folded.size(), 1u);
+    EXPECT_EQ(g.nodes[1].folded[0].side, opgraph::AffineSide::output);
+    EXPECT_EQ(g.nodes[1].inputs, std::vector<std::string>{"c1"});
     opgraph::Program folded(g, ops(), inference());
-    opgraph::Program plain(graph_of(model("same", "[bn2, c1, c2, bn1]")), ops(), inference());
-    EXPECT_EQ(folded.implementations().size(), 3u);
-    fill(folded, plain, 3);
-    folded.run();
-    plain.run();
-    expect_near(folded.read(g.outputs[0]), plain.read("bn2"));
+    opgraph::Program plain(graph_of(model(padding, "[bn2, c1, c2, bn1]"), precision), ops(),
+                           inference());
+    EXPECT_EQ(plain.implementations().size(), 4u);
+    for (const unsigned s : {seed, seed + 1}) {  // new statistics between runs too
+        fill(folded, plain, s);
+        folded.run();
+        plain.run();
+        expect_near(folded.read(g.outputs[0]), plain.read("bn2"));
+    }
+}
+
+TEST(AffineFolding, PaddingFoldsTheBatchNormAfterTheActivationBeforeIt) {
+    // With "same" padding c2's border taps read zeros, not the batch norm of a value, so bn1
+    // is applied by c1 after its relu instead.
+    expect_bn1_after_c1s_activation(graph_of(model("same", "[bn2]")), "same", opgraph::DType::f32,
+                                    3);
+}
+
+TEST(AffineFolding, Int8GraphsFoldNothingIntoTheNextLayersInputChannels) {
+    // Per-input-channel scales in c2's weights would defeat its per-output-channel int8
+    // scales: bn1 goes after c1's relu, and c1's quantized output holds normalised values.
+    expect_bn1_after_c1s_activation(graph_of(model("valid", "[bn2]"), opgraph::DType::s8), "valid",
+                                    opgraph::DType::s8, 5);
 }
 
 TEST(AffineFolding, TrainingProgramsRunEveryBatchNorm) {

@@ -142,6 +142,8 @@ TEST(Quantization, TheInferencePipelineQuantizesOnlyWithRanges) {
     const ActivationRanges ranges = ranges_for(g, 0, 1);
     opgraph::PassContext context{ops(), {}, {}, DType::f32};
     EXPECT_EQ(casts(opgraph::inference_pipeline().run(g, context)), 0u);
+    context.precision = DType::s8;
+    EXPECT_EQ(casts(opgraph::inference_pipeline().run(g, context)), 0u);
     context.activation_ranges = &ranges;
     EXPECT_EQ(casts(opgraph::inference_pipeline().run(g, context)), 1u);
 }

@@ -1,7 +1,7 @@
 // The fuse_residual_add pass and conv2d's residual input: ResNet's blocks (with and without
 // a downsampling shortcut) lose their adds and relus to the convolutions before them and
 // compute what the separate nodes did, in f32, bf16 and int8; adds a convolution cannot take stay;
-// a residual conv2d written by hand keeps the batch norm on its output (its gradient is in
+// a residual conv2d written by hand applies the batch norm after the sum (its gradient is in
 // conv2d's gradient-check cases, its input checks in validate_structure_test).
 #include "opgraph/passes/residual_fusion.hpp"
 
@@ -163,7 +163,7 @@ TEST(ResidualFusion, InInt8TheResidualsAddAtTheirOwnScales) {
     for (float& v : x) v = u(rng);
     const opgraph::ActivationRanges ranges =
         opgraph::calibrate(f32, ops(), options, x.data(), 12, opgraph::CalibrationMethod::minmax);
-    opgraph::PassContext context{ops(), {}, {}, DType::f32};
+    opgraph::PassContext context{ops(), {}, {}, DType::s8};
     context.activation_ranges = &ranges;
     const opgraph::Graph int8 = opgraph::inference_pipeline().run(loaded(), context);
     EXPECT_EQ(node(int8, "a2").dtype, DType::u8);
@@ -218,11 +218,34 @@ const char* kHandWritten = R"(model:
   outputs: [bn]
 )";
 
-TEST(ResidualFusion, AResidualConvolutionKeepsTheBatchNormOnItsOutput) {
-    // bn(conv(x) + shortcut) is not a convolution of x plus the shortcut: nothing folds.
-    const opgraph::Graph g = opgraph::fold_affine(loaded(kHandWritten), ops());
-    EXPECT_NE(g.find_node("bn"), nullptr);
-    EXPECT_TRUE(node(g, "c").folded.empty());
+TEST(ResidualFusion, AResidualConvolutionAppliesTheBatchNormAfterTheSum) {
+    // bn(conv(x) + shortcut) is not a convolution of x plus the shortcut: the weights keep
+    // it out, and it is applied after the sum (post-ops), with the values of running it.
+    const opgraph::Graph unfolded = loaded(kHandWritten);
+    const opgraph::Graph g = opgraph::fold_affine(unfolded, ops());
+    EXPECT_EQ(g.find_node("bn"), nullptr);
+    ASSERT_EQ(node(g, "c").folded.size(), 1u);
+    EXPECT_EQ(node(g, "c").folded[0].side, opgraph::AffineSide::after_activation);
+    opgraph::ParameterStore store;
+    opgraph::ProgramOptions options;
+    options.batch_size = 2;
+    options.parameters = &store;
+    opgraph::Program a(unfolded, ops(), options), b(g, ops(), options);
+    std::mt19937 rng(5);
+    opgraph::testing::randomize_parameters(a, rng);
+    std::uniform_real_distribution<float> u(-1.f, 1.f);
+    for (const char* input : {"x", "shortcut"}) {
+        std::vector<float> v(a.read(input).size());
+        for (float& e : v) e = u(rng);
+        a.write(input, v);
+        b.write(input, v);
+    }
+    a.run();
+    b.run();
+    const std::vector<float> expected = a.read("bn"), got = b.read("c");
+    ASSERT_EQ(got.size(), expected.size());
+    for (std::size_t i = 0; i < got.size(); ++i)
+        EXPECT_NEAR(got[i], expected[i], 1e-4 * (1 + std::fabs(expected[i]))) << i;
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // int8 as it runs: a program quantized from ranges calibrated on the f32 program gives the
 // f32 probabilities up to quantization error, with batch norms folded before the weights are
 // quantized, a grouped convolution, fused ReLUs, an f32 residual add between integer layers
-// and no reference kernels; casts quantize and dequantize exactly.
+// and no reference kernels; a batch norm whose channel scales differ by ~100x keeps its
+// accuracy; casts quantize and dequantize exactly.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -44,11 +45,12 @@ model:
   outputs: [probs]
 )";
 
+// The int8 inference graph; without ranges, the f32 graph its calibration runs on.
 opgraph::Graph inference(const opgraph::ActivationRanges* ranges) {
     const opgraph::Graph loaded = opgraph::parse_model(kYaml, "int8_program_test.yaml", ops(),
                                                        opgraph::testing::training_specs())
                                       .graph;
-    opgraph::PassContext context{ops(), {}, {}, DType::f32};
+    opgraph::PassContext context{ops(), {}, {}, DType::s8};
     context.activation_ranges = ranges;
     return opgraph::inference_pipeline().run(loaded, context);
 }
@@ -120,6 +122,56 @@ TEST(Int8Program, InferenceMatchesF32UpToQuantization) {
         EXPECT_EQ(impl.find("ref"), std::string::npos) << impl;
 }
 
+// mnist.yaml's conv2d_4 -> batch_norm_2 -> conv2d_5 in small: channel 0 of `a` varies by 0.05
+// around 1, channel 1 over [0, 1]; the batch norm scales them by 31.6 (its epsilon's limit)
+// and 0.35, and b sums both. Folded into b's weights, the map left channel 1 a weight of one
+// int8 step and channel 0 a dozen levels of a's u8 output (errors ~0.1); applied after a's
+// relu, it quantizes normalised values.
+TEST(Int8Program, BatchNormsOfVeryDifferentChannelScalesKeepTheirAccuracy) {
+    const opgraph::Graph loaded =
+        opgraph::parse_model(R"(
+model:
+  inputs: {x: [4, 4, 2]}
+  nodes:
+    - {name: a, op: conv2d, inputs: [x], filters: 2, kernel: 1, activation: relu}
+    - {name: bn, op: batch_norm, inputs: [a]}
+    - {name: b, op: conv2d, inputs: [bn], filters: 2, kernel: 1}
+  outputs: [b]
+)",
+                             "int8_bn_test.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
+    opgraph::ParameterStore store;
+    opgraph::PassContext context{ops(), {}, {}, DType::s8};
+    const opgraph::Graph f32 = opgraph::inference_pipeline().run(loaded, context);
+    opgraph::Program reference(f32, ops(), options(store));
+    reference.write("a/kernel", {0.05f, 0.f, 0.f, 1.f});  // (in, out)
+    reference.write("a/bias", {1.f, 0.f});
+    reference.write("bn/gamma", {1.f, 0.1f});
+    reference.write("bn/beta", {0.f, 0.f});
+    reference.write("bn/moving_mean", {1.025f, 0.5f});
+    reference.write("bn/moving_variance", {0.f, 1.f / 12});
+    reference.write("b/kernel", {1.f, 1.f, 1.f, -1.f});
+    const std::vector<float> images = uniform(3 * kBatch * 4 * 4 * 2, 0.f, 1.f, 21);
+    const opgraph::ActivationRanges ranges = opgraph::calibrate(
+        f32, ops(), options(store), images.data(), 3 * kBatch, opgraph::CalibrationMethod::minmax);
+    context.activation_ranges = &ranges;
+    opgraph::Program program(opgraph::inference_pipeline().run(loaded, context), ops(),
+                             options(store));
+    const std::vector<float> x = uniform(kBatch * 4 * 4 * 2, 0.f, 1.f, 22);
+    reference.write("x", x);
+    program.write("x", x);
+    reference.run();
+    program.run();
+    const std::vector<float> expected = reference.read("b"), got = program.read("b");
+    double worst = 0, largest = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        worst = std::max(worst, double(std::fabs(got[i] - expected[i])));
+        largest = std::max(largest, double(std::fabs(expected[i])));
+    }
+    EXPECT_GT(largest, 0.5);
+    EXPECT_LT(worst, 0.02) << "int8 far from f32 (largest |output| " << largest << ")";
+}
+
 TEST(Int8Program, CastsQuantizeAndDequantizeWithTheScale) {
     const opgraph::Graph loaded =
         opgraph::parse_model(R"(
@@ -132,7 +184,7 @@ model:
                              "int8_cast_test.yaml", ops(), opgraph::testing::training_specs())
             .graph;
     const opgraph::ActivationRanges ranges{{"x", {-2.54f, 1.f}}};
-    opgraph::PassContext context{ops(), {}, {}, DType::f32};
+    opgraph::PassContext context{ops(), {}, {}, DType::s8};
     context.activation_ranges = &ranges;
     const opgraph::Graph g = opgraph::inference_pipeline().run(loaded, context);
     ASSERT_NE(g.find_node("x/to_s8"), nullptr);

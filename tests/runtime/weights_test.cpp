@@ -109,4 +109,33 @@ TEST(Weights, AQuantizedWeightsFileHoldsTheWeightsAndTheRanges) {
     EXPECT_THROW(opgraph::read_activation_ranges(plain, "w.safetensors"), opgraph::CheckpointError);
 }
 
+// A file of the first format had its ranges calibrated with batch norms folded into the next
+// layer's weights, so they name other values than today's int8 graphs: its weights still
+// load, its ranges are refused, asking for opgraph quantize again.
+TEST(Weights, RangesOfTheFirstQuantizedFormatAreRefused) {
+    const opgraph::Graph g =
+        opgraph::parse_model(kModel, "weights.yaml", ops(), opgraph::testing::training_specs())
+            .graph;
+    opgraph::Program program(g, ops(), {});
+    program.write("d/bias", std::vector<float>{7, 8});
+    const auto file = fresh_dir("opgraph_weights_test_v1") / "q1.safetensors";
+    std::filesystem::create_directories(file.parent_path());
+    opgraph::save_quantized_weights(program, {{"x", {-1, 2}}}, file);
+    opgraph::TensorFile v1 = opgraph::read_tensor_file(file);
+    v1.metadata["format"] = "opgraph quantized weights";
+    opgraph::write_tensor_file(file, v1);
+    opgraph::Program other(g, ops(), {});
+    opgraph::load_weights(other, file);
+    EXPECT_EQ(other.read("d/bias"), (std::vector<float>{7, 8}));
+    try {
+        opgraph::read_activation_ranges(opgraph::read_tensor_file(file), "q1.safetensors");
+        FAIL() << "took the ranges of a first-format file";
+    } catch (const opgraph::CheckpointError& e) {
+        EXPECT_NE(std::string(e.what()).find("q1.safetensors: its activation ranges"),
+                  std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("opgraph quantize"), std::string::npos) << e.what();
+    }
+}
+
 }  // namespace

@@ -16,7 +16,8 @@ bool is_identity(const OpDef* def, const Node& node) {
 
 }  // namespace
 
-std::map<std::string, AffineFold> plan_affine_folds(const Graph& graph, const OpRegistry& ops) {
+std::map<std::string, AffineFold> plan_affine_folds(const Graph& graph, const OpRegistry& ops,
+                                                    DType precision) {
     // Values as an inference Program holds them: an identity node's output is its input.
     std::map<std::string, std::string> alias;
     const auto resolve = [&alias](const std::string& value) {
@@ -61,13 +62,16 @@ std::map<std::string, AffineFold> plan_affine_folds(const Graph& graph, const Op
             continue;
         const std::string input = resolve(node.inputs.front());
         const Node* producer = graph.find_node(input);  // null for graph inputs and "n:1"
+        const Node* reader = sole_reader(node.name, 0);
+        const bool after_producer = producer != nullptr && sole_reader(input, 0) == &node &&
+                                    producer->output_shapes.size() == 1;
         AffineFold fold;
-        if (producer != nullptr && sole_reader(input, 0) == &node &&
-            producer->output_shapes.size() == 1 && absorbs(producer, AffineSide::output)) {
+        if (after_producer && absorbs(producer, AffineSide::output)) {
             fold = {producer->name, AffineSide::output};
-        } else if (const Node* reader = sole_reader(node.name, 0);
-                   absorbs(reader, AffineSide::input)) {
+        } else if (precision != DType::s8 && absorbs(reader, AffineSide::input)) {
             fold = {reader->name, AffineSide::input};
+        } else if (after_producer && absorbs(producer, AffineSide::after_activation)) {
+            fold = {producer->name, AffineSide::after_activation};
         } else {
             continue;
         }
@@ -81,14 +85,15 @@ std::map<std::string, AffineFold> plan_affine_folds(const Graph& graph, const Op
 
 namespace opgraph {
 
-Graph fold_affine(const Graph& graph, const OpRegistry& ops) {
-    const std::map<std::string, detail::AffineFold> folds = detail::plan_affine_folds(graph, ops);
+Graph fold_affine(const Graph& graph, const OpRegistry& ops, DType precision) {
+    const std::map<std::string, detail::AffineFold> folds =
+        detail::plan_affine_folds(graph, ops, precision);
     if (folds.empty()) return graph;
     std::map<std::string, std::string> now_in;  // folded node -> the value now holding its output
     std::map<std::string, std::vector<FoldedNode>> absorbed;  // target -> its folded nodes
     for (const auto& [name, fold] : folds) {
         const Node& affine = *graph.find_node(name);
-        now_in[name] = fold.side == AffineSide::output ? fold.target : affine.inputs.front();
+        now_in[name] = fold.side == AffineSide::input ? affine.inputs.front() : fold.target;
         std::vector<FoldedNode>& list = absorbed[fold.target];
         if (fold.side == AffineSide::input)
             list.insert(list.begin(), {affine, fold.side});

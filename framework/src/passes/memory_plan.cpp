@@ -177,7 +177,7 @@ MemoryPlan plan_memory(const Graph& graph, const OpRegistry& ops,
             if (folded.side == AffineSide::input) add_params(folded.node, {input_shapes.front()});
         add_params(node, input_shapes);
         for (const FoldedNode& folded : node.folded)
-            if (folded.side == AffineSide::output)
+            if (folded.side != AffineSide::input)
                 add_params(folded.node, {node.output_shapes.front()});
         for (const std::string& in : node.inputs)
             if (const auto it = index_of.find(canonical_value(in)); it != index_of.end())

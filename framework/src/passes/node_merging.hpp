@@ -3,6 +3,7 @@
 // once some nodes have been merged into others.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
@@ -19,10 +20,14 @@ inline std::map<std::string, int> reader_counts(const Graph& graph) {
     return readers;
 }
 
-// Whether a layer's "activation" attribute is the identity ("none" or "linear").
+// Whether a layer's "activation" attribute is the identity ("none" or "linear") and no map
+// folded after it (AffineSide::after_activation) applies after it either.
 inline bool without_activation(const Node& layer) {
     const std::string& own = layer.attrs.get_string("activation");
-    return own == "none" || own == "linear";
+    const bool after =
+        std::any_of(layer.folded.begin(), layer.folded.end(),
+                    [](const FoldedNode& f) { return f.side == AffineSide::after_activation; });
+    return (own == "none" || own == "linear") && !after;
 }
 
 // The graph without the nodes `merged_into` names (merged node -> the node now computing its

@@ -74,7 +74,7 @@ Pass drop_identities_pass() {
 Pass fold_affine_pass() {
     return {"fold_affine", "batch norms folded into the neighbouring convolution",
             [](const Graph& graph, const PassContext& context) {
-                return fold_affine(graph, context.ops);
+                return fold_affine(graph, context.ops, context.precision);
             }};
 }
 
@@ -95,7 +95,9 @@ Pass fuse_activations_pass() {
 Pass precision_pass() {
     return {"precision", "each node's element type (bf16 where its op has a kernel) and casts",
             [](const Graph& graph, const PassContext& context) {
-                return assign_precision(graph, context.precision, context.ops);
+                const DType s8_as_f32 =
+                    context.precision == DType::s8 ? DType::f32 : context.precision;
+                return assign_precision(graph, s8_as_f32, context.ops);
             }};
 }
 
@@ -103,6 +105,8 @@ Pass quantize_pass() {
     return {"quantize", "int8 where calibrated ranges are given (opgraph quantize), and casts",
             [](const Graph& graph, const PassContext& context) {
                 if (context.activation_ranges == nullptr) return graph;
+                if (context.precision != DType::s8)
+                    throw std::invalid_argument("the quantize pass's ranges need precision s8");
                 return quantize_int8(graph, *context.activation_ranges, context.ops);
             }};
 }

@@ -49,7 +49,12 @@ void save_quantized_weights(const Program& program, const ActivationRanges& rang
 }
 
 ActivationRanges read_activation_ranges(const TensorFile& content, const std::string& file_name) {
-    if (format_of(content) != kQuantizedWeightsFormat)
+    const std::string format = format_of(content);
+    if (format != kQuantizedWeightsFormat && starts_with(format, kQuantizedWeightsFamily))
+        throw CheckpointError(file_name + ": its activation ranges ('" + format +
+                              "') were calibrated by an older opgraph on a graph folded "
+                              "differently; quantize the model again with opgraph quantize");
+    if (format != kQuantizedWeightsFormat)
         throw CheckpointError(file_name +
                               ": not a quantized weights file (it has no activation ranges); "
                               "make one with opgraph quantize GRAPH --weights " +
@@ -75,7 +80,7 @@ void load_weights(Program& program, const TensorFile& content, const std::string
                      file_name + " (training checkpoint)");
         return;
     }
-    if (format == kQuantizedWeightsFormat) {
+    if (starts_with(format, kQuantizedWeightsFamily)) {  // its f32 weights fit every version
         load_weights(program, without(content, kActivationRangePrefix), file_name);
         return;
     }

@@ -165,7 +165,7 @@ Graph inference_graph(const ModelFile& model, const OpRegistry& ops, const Progr
                       DType precision, const SyntheticData& data) {
     if (precision != DType::s8)
         return inference_pipeline().run(model.graph, PassContext{ops, {}, {}, precision});
-    PassContext context{ops, {}, {}, DType::f32};
+    PassContext context{ops, {}, {}, DType::s8};  // no ranges: the graph to calibrate
     const Graph f32 = inference_pipeline().run(model.graph, context);
     std::vector<float> images;
     for (const std::vector<float>& batch : data.images)

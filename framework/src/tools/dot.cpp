@@ -30,7 +30,9 @@ std::string quoted(const std::string& text) {
 std::string node_label(const Node& node) {
     std::string label = node.name + "\n" + node.op;
     for (const FoldedNode& folded : node.folded) {
-        label += folded.side == AffineSide::input ? "\n+ before: " : "\n+ after: ";
+        label += folded.side == AffineSide::input    ? "\n+ before: "
+                 : folded.side == AffineSide::output ? "\n+ after: "
+                                                     : "\n+ after activation: ";
         label += folded.node.op + " '" + folded.node.name + "'";
     }
     if (!node.output_shapes.empty()) {

@@ -30,7 +30,7 @@ QuantizeReport quantize_model(const ModelFile& model, const OpRegistry& ops,
     ParameterStore store;
     Evaluator f32(model.graph, loss, ops, options.batch_size, options.threads, &store);
     f32.load_weights(options.weights);
-    const Graph graph = inference_pipeline().run(model.graph, PassContext{ops, {}, {}, DType::f32});
+    const Graph graph = inference_pipeline().run(model.graph, PassContext{ops, {}, {}, DType::s8});
     ProgramOptions calibration;
     calibration.batch_size = options.batch_size;
     calibration.threads = options.threads;

@@ -45,7 +45,6 @@ Evaluator::Evaluator(const Graph& graph, const std::string& loss_op, const OpReg
     if (precision == DType::s8) {
         if (ranges == nullptr)
             throw std::invalid_argument("int8 evaluation needs the activation ranges");
-        context.precision = DType::f32;
         context.activation_ranges = ranges;
     }
     graph_.graph = inference_pipeline().run(graph_.graph, context);

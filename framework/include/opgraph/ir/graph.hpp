@@ -27,8 +27,9 @@ struct GraphInput {
 };
 
 // Where a node folded into another one applies its map: to that node's data input 0 (before
-// it), or to its output (after it).
-enum class AffineSide { input, output };
+// it), to its output (after it, before its fused activation: both through the weights), or to
+// its output after its fused activation (a post-op of the primitive, the weights untouched).
+enum class AffineSide { input, output, after_activation };
 
 struct FoldedNode;
 

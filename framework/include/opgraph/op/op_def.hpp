@@ -152,8 +152,9 @@ struct OpDef {
     // between (opgraph/passes/affine_folding.hpp); it then runs no kernel of its own.
     ChannelAffineFn inference_affine;
     // Whether a node of this op, with these attributes, can apply a per-channel affine map to
-    // its data input 0 or its output inside its own kernel (KernelContext::absorbed), with
-    // the same result up to rounding. Empty function: never.
+    // its data input 0, its output, or its output after its fused activation inside its own
+    // kernel (KernelContext::absorbed), with the same result up to rounding. Empty function:
+    // never.
     std::function<bool(const AttrMap&, AffineSide)> absorbs_affine;
     // For an element-wise activation a layer can apply as a post-op: given the node's
     // attributes, the "activation" (and "alpha") attributes that make a layer apply it. The

@@ -17,8 +17,9 @@
  * 4: OpDef::saved / saved_shapes and Node::saves (what forward saves is a graph value),
  *    OpDef::in_place; KernelContext::forward removed; register_training_items
  * 5: element types (OpDef::dtypes, infer_dtypes; Node::dtype)
- * 6: OpDef::optional_inputs, sums_inputs, fuses_residual (the fuse_residual_add pass) */
-#define OPGRAPH_PLUGIN_ABI_VERSION 6u
+ * 6: OpDef::optional_inputs, sums_inputs, fuses_residual (the fuse_residual_add pass)
+ * 7: AffineSide::after_activation (maps folded after a fused activation, as post-ops) */
+#define OPGRAPH_PLUGIN_ABI_VERSION 7u
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 
 #ifdef __cplusplus

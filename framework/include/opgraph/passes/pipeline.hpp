@@ -23,7 +23,10 @@ struct PassContext {
     const OpRegistry& ops;
     std::string loss_op;                  // "loss": the training section's loss op
     std::set<std::string> frozen_params;  // "backward": parameters given no gradient
-    DType precision = DType::f32;         // "precision": f32 or bf16 (passes/precision.hpp)
+    // f32, bf16 ("precision": passes/precision.hpp) or s8: int8 inference, for which
+    // "fold_affine" folds nothing into the weights' input channels and "quantize" quantizes
+    // from activation_ranges; without them, s8 gives the f32 graph int8 calibration runs on.
+    DType precision = DType::f32;
     // "quantize": int8 inference from these ranges (passes/quantization.hpp); null: none.
     const ActivationRanges* activation_ranges = nullptr;
 };

@@ -15,7 +15,11 @@
 namespace opgraph {
 
 // The "format" metadata of a quantized weights file, and its range tensors' name prefix.
-inline constexpr const char* kQuantizedWeightsFormat = "opgraph quantized weights";
+// Version 2: the ranges are those of the graph fold_affine builds for int8 (no batch norm
+// folded into the next layer's weights); version 1 (no number) had them folded so, and its
+// ranges name other values.
+inline constexpr const char* kQuantizedWeightsFormat = "opgraph quantized weights 2";
+inline constexpr const char* kQuantizedWeightsFamily = "opgraph quantized weights";
 inline constexpr const char* kActivationRangePrefix = "quantization/";
 
 // Every parameter of `program`, plus `metadata`. Throws CheckpointError.
