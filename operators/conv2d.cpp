@@ -180,7 +180,7 @@ public:
         const bool int8 = !ctx.training && ops::reads_int8(ctx);
         std::vector<opgraph::AbsorbedAffine> after;
         for (const opgraph::AbsorbedAffine& a : absorbed_)
-            if (a.side == AffineSide::after_activation) after.push_back(a);
+            (a.side == AffineSide::after_activation ? after : into_weights_).push_back(a);
         if (!after.empty())
             after_.emplace(std::move(after), dims_.bias[0], dims_.dst.size(),
                            int8 ? ops::scale_or_one(ctx.output_scales, 0) : 1.f, engine_);
@@ -212,17 +212,15 @@ public:
         // The absorbed nodes' parameters come last, in their order.
         std::size_t next = inputs.size();
         for (const opgraph::AbsorbedAffine& a : absorbed_) next -= a.params;
-        std::vector<opgraph::AbsorbedAffine> into_weights;
         std::vector<memory> weight_params, after_params;
         for (const opgraph::AbsorbedAffine& a : absorbed_) {
             const bool after = a.side == AffineSide::after_activation;
-            if (!after) into_weights.push_back(a);
             for (std::size_t p = 0; p < a.params; ++p)
                 (after ? after_params : weight_params).push_back(inputs.at(next++));
         }
-        if (!into_weights.empty()) {
-            fold_.emplace(std::move(into_weights), kernel, bias, std::move(weight_params),
-                          dims_.weights[1], dims_.weights[0], engine_);
+        if (!into_weights_.empty()) {
+            fold_.emplace(into_weights_, kernel, bias, std::move(weight_params), dims_.weights[1],
+                          dims_.weights[0], engine_);
             kernel = fold_->weights();
             bias = fold_->bias();
         }
@@ -296,6 +294,8 @@ private:
     bool saves_ = false;
     ConvDims dims_;
     std::vector<opgraph::AbsorbedAffine> absorbed_;
+    std::vector<opgraph::AbsorbedAffine>
+        into_weights_;  // the absorbed maps folded into the weights
     opgraph::AttrMap attrs_;
     std::size_t data_inputs_ = 1;  // src[, residual]: the parameters follow them
     std::optional<ops::ResidualSum> residual_;
