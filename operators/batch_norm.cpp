@@ -357,6 +357,7 @@ opgraph::OpDef batch_norm_op() {
         return types;
     };
     backward.kernel = ops::make_kernel<BatchNormBackwardKernel>;
+    backward.in_place = true;  // oneDNN's batch norm may write diff_src over diff_dst
     def.companions.push_back(std::move(backward));
 
     // Gradients through the batch statistics (training mode); gamma and beta are jittered off

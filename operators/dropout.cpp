@@ -10,6 +10,8 @@
 // intra-op OpenMP threads.
 // It works on the input's own layout (element index = position in memory, padding included).
 // In inference no kernel runs (OpDef::inference_identity): the output is the input's memory.
+// In training both directions may run in place (OpDef::in_place): dst over src, diff_src over
+// diff_dst, as PyTorch's inplace=True (each is one pass over memory instead of two buffers).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -93,64 +95,88 @@ struct Bf16 {
 };
 
 // dst[j] = src[j] * scale where hash(k1, k2, first + j) >= threshold, else 0, for j < n, and
-// keep[j] = whether it was kept (when keep is not null). Selects, not branches: the loops
+// keep[j] = whether it was kept (when keep is not null). In place (InPlace: src is null and
+// dst is read), every element is read before it is written. Selects, not branches: the loops
 // vectorise (a NaN stays NaN, as in Keras).
-template <class E>
+template <class E, bool InPlace>
 inline __attribute__((always_inline)) void mask_loop(const typename E::T* __restrict src,
                                                      typename E::T* __restrict dst,
                                                      std::uint8_t* __restrict keep,
                                                      std::size_t first, std::size_t n,
                                                      std::uint32_t k1, std::uint32_t k2,
                                                      std::uint32_t threshold, float scale) {
+    const typename E::T* in = InPlace ? dst : src;  // based on dst when in place
     if (keep == nullptr) {
         for (std::size_t j = 0; j < n; ++j) {
             const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
-            dst[j] = E::store(E::load(src[j]) * (h >= threshold ? scale : 0.f));
+            dst[j] = E::store(E::load(in[j]) * (h >= threshold ? scale : 0.f));
         }
         return;
     }
     for (std::size_t j = 0; j < n; ++j) {
         const std::uint32_t h = mix32(mix32(static_cast<std::uint32_t>(first + j) ^ k1) ^ k2);
         const std::uint32_t kept = h >= threshold ? 1u : 0u;  // (a bool does not vectorise)
-        dst[j] = E::store(E::load(src[j]) * (kept != 0 ? scale : 0.f));
+        dst[j] = E::store(E::load(in[j]) * (kept != 0 ? scale : 0.f));
         keep[j] = static_cast<std::uint8_t>(kept);
     }
 }
 
 // diff_src[j] = diff_dst[j] * scale where keep[j], else 0, for j < n: the same products as
-// the forward's.
-template <class E>
+// the forward's. In place (InPlace: diff_dst is null and diff_src is read) as mask_loop.
+template <class E, bool InPlace>
 inline __attribute__((always_inline)) void unmask_loop(const typename E::T* __restrict diff_dst,
                                                        const std::uint8_t* __restrict keep,
                                                        typename E::T* __restrict diff_src,
                                                        std::size_t n, float scale) {
+    const typename E::T* in = InPlace ? diff_src : diff_dst;  // based on diff_src when in place
     for (std::size_t j = 0; j < n; ++j)
-        diff_src[j] = E::store(E::load(diff_dst[j]) * (keep[j] != 0 ? scale : 0.f));
+        diff_src[j] = E::store(E::load(in[j]) * (keep[j] != 0 ? scale : 0.f));
+}
+
+// mask_loop / unmask_loop over untyped pointers: in place when the data pointers are equal.
+template <class E>
+inline __attribute__((always_inline)) void mask_typed(const void* src, void* dst,
+                                                      std::uint8_t* keep, std::size_t first,
+                                                      std::size_t n, std::uint32_t k1,
+                                                      std::uint32_t k2, std::uint32_t threshold,
+                                                      float scale) {
+    auto* out = static_cast<typename E::T*>(dst);
+    if (src == dst)
+        mask_loop<E, true>(nullptr, out, keep, first, n, k1, k2, threshold, scale);
+    else
+        mask_loop<E, false>(static_cast<const typename E::T*>(src), out, keep, first, n, k1, k2,
+                            threshold, scale);
+}
+template <class E>
+inline __attribute__((always_inline)) void unmask_typed(const void* diff_dst,
+                                                        const std::uint8_t* keep, void* diff_src,
+                                                        std::size_t n, float scale) {
+    auto* out = static_cast<typename E::T*>(diff_src);
+    if (diff_dst == diff_src)
+        unmask_loop<E, true>(nullptr, keep, out, n, scale);
+    else
+        unmask_loop<E, false>(static_cast<const typename E::T*>(diff_dst), keep, out, n, scale);
 }
 
 // The loops compiled for AVX-512, AVX2 and baseline x86-64, picked when the plugin loads:
 // integer hashing and one multiply per element give the same bits on every path. `bf16`
-// selects the element type of src / dst.
+// selects the element type of src / dst; src == dst runs in place.
 __attribute__((target_clones("avx512f", "avx2", "default"))) void mask_range(
     bool bf16, const void* src, void* dst, std::uint8_t* keep, std::size_t first, std::size_t n,
     std::uint32_t k1, std::uint32_t k2, std::uint32_t threshold, float scale) {
     if (bf16)
-        mask_loop<Bf16>(static_cast<const std::uint16_t*>(src), static_cast<std::uint16_t*>(dst),
-                        keep, first, n, k1, k2, threshold, scale);
+        mask_typed<Bf16>(src, dst, keep, first, n, k1, k2, threshold, scale);
     else
-        mask_loop<F32>(static_cast<const float*>(src), static_cast<float*>(dst), keep, first, n, k1,
-                       k2, threshold, scale);
+        mask_typed<F32>(src, dst, keep, first, n, k1, k2, threshold, scale);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void unmask_range(
     bool bf16, const void* diff_dst, const std::uint8_t* keep, void* diff_src, std::size_t n,
     float scale) {
     if (bf16)
-        unmask_loop<Bf16>(static_cast<const std::uint16_t*>(diff_dst), keep,
-                          static_cast<std::uint16_t*>(diff_src), n, scale);
+        unmask_typed<Bf16>(diff_dst, keep, diff_src, n, scale);
     else
-        unmask_loop<F32>(static_cast<const float*>(diff_dst), keep, static_cast<float*>(diff_src),
-                         n, scale);
+        unmask_typed<F32>(diff_dst, keep, diff_src, n, scale);
 }
 
 // dst[i] = src[i] * scale where hash(key, i) >= threshold, else 0, for i < count elements of
@@ -300,6 +326,7 @@ opgraph::OpDef dropout_op() {
                 .at_least(kSeedFromSession),
         });
     def.inference_identity = true;
+    def.in_place = true;  // dst over src (the loops read each element before writing it)
     def.kernel = ops::make_kernel<DropoutForwardKernel>;
     def.saved = {"mask"};
     def.saved_shapes = [](const opgraph::OpContext& ctx) {
@@ -314,6 +341,7 @@ opgraph::OpDef dropout_op() {
     };
     opgraph::OpDef backward = ops::backward_op(def, "dropout_backward", {"diff_dst", "mask"}, 0);
     backward.kernel = ops::make_kernel<DropoutBackwardKernel>;
+    backward.in_place = true;  // diff_src over diff_dst
     def.companions.push_back(std::move(backward));
     // The mask is fixed while the step is: the op is linear in src and the check exact.
     const auto rate = [](double value) { return opgraph::AttrMap{{"rate", value}}; };

@@ -89,6 +89,7 @@ inline void add_eltwise_kernels(OpDef& def, std::function<Eltwise(const AttrMap&
         def, ForwardValue::dst, [algorithm](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
             return std::make_unique<EltwiseBackwardKernel>(ctx, algorithm(ctx.node.attrs));
         });
+    def.companions.back().in_place = true;  // and diff_src over diff_dst
 }
 
 // Lets the fuse_activations pass move a node of this op into the layer before it, as that

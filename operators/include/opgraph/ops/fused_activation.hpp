@@ -80,6 +80,7 @@ inline dnnl::primitive_attr fused_activation_attr(const AttrMap& attrs,
 inline OpDef fused_activation_backward_op(const OpDef& forward) {
     OpDef def = backward_op(forward, forward.name + "_activation_backward", {"diff_dst", "dst"}, 1);
     def.doc = "gradient of " + forward.name + "'s fused activation (emitted by its gradient rule)";
+    def.in_place = true;  // oneDNN's eltwise may write diff_src over diff_dst
     def.kernel = [](const KernelContext& ctx) -> std::unique_ptr<Kernel> {
         const std::optional<Eltwise> f = fused_activation(ctx.node.attrs);
         if (!f) throw std::invalid_argument("the node has no fused activation to differentiate");
