@@ -285,7 +285,7 @@ int eval(const Args& args) {
         missing.throw_if_any();
     }
     const Dataset test =
-        load_dataset(model.training->dataset, Split::test, data_root(run.data_dir));
+        load_dataset(items.datasets, model.training->dataset, Split::test, data_root(run.data_dir));
     const Metrics m = run.evaluator(model, model.training->loss, session.ops())->evaluate(test);
     std::cout << m.samples << "/" << m.samples << " - loss: " << m.loss << " - acc: " << m.accuracy
               << "\n";
@@ -357,6 +357,7 @@ int quantize(const Args& args) {
     Session session = common.session();
     const TrainingItems items = training_items(session);
     const ModelFile model = load_model_file(graph, session.ops(), items.specs());
+    options.datasets = &items.datasets;
     std::cout << format_quantize_report(quantize_model(model, session.ops(), options), options);
     return 0;
 }
@@ -442,7 +443,7 @@ const std::vector<Command>& commands() {
         {"check", "validate a graph file and print every error found", check},
         {"dot", "write a graph as Graphviz", dot},
         {"ops",
-         "list the operators (or --kind optimizer|schedule|callback), their attributes and "
+         "list the operators (or --kind optimizer|schedule|callback|dataset), their attributes and "
          "defaults",
          ops},
         {"gradcheck", "check ops' gradient rules against central finite differences", gradcheck},

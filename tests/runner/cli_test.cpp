@@ -348,6 +348,16 @@ TEST(Cli, OpsKindScheduleAndCallbackListTheirTypes) {
         << callbacks.output;
     EXPECT_NE(callbacks.output.find("\n    schedule: schedule item, required"), std::string::npos)
         << callbacks.output;
+
+    const CliRun datasets = opgraph("ops --kind dataset");
+    ASSERT_EQ(datasets.code, 0) << datasets.output;
+    for (const char* name : {"fashion_mnist", "idx", "mnist"})
+        EXPECT_NE(datasets.output.find(std::string("\n") + name + "  [dataset]\n"),
+                  std::string::npos)
+            << name << "\n"
+            << datasets.output;
+    EXPECT_NE(datasets.output.find("\n    train.x: string, required"), std::string::npos)
+        << datasets.output;
     EXPECT_NE(callbacks.output.find("\n    patience: int >= 0, default 10\n"), std::string::npos)
         << callbacks.output;
     const std::size_t nan = callbacks.output.find("\nterminate_on_nan  [callback]\n");
@@ -377,7 +387,8 @@ TEST(Cli, OpsWithAnUnknownKindOrTypeExitsTwo) {
         << kind.output;
     const CliRun far = opgraph("ops --kind layers");
     EXPECT_EQ(far.code, 2) << far.output;
-    EXPECT_NE(far.output.find("(kinds: [op, optimizer, schedule, callback])"), std::string::npos)
+    EXPECT_NE(far.output.find("(kinds: [op, optimizer, schedule, callback, dataset])"),
+              std::string::npos)
         << far.output;
     const CliRun type = opgraph("ops --kind optimizer --op adamm");
     EXPECT_EQ(type.code, 2) << type.output;

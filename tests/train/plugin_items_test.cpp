@@ -11,6 +11,7 @@
 #include "opgraph/frontend/model_file.hpp"
 #include "opgraph/op/plugin_loader.hpp"
 #include "opgraph/tools/op_listing.hpp"
+#include "opgraph/train/training.hpp"
 #include "opgraph/train/training_step.hpp"
 #include "test_sessions.hpp"
 
@@ -61,6 +62,32 @@ TEST(PluginTrainingItems, APluginOptimizerIsListedReadAndTrainedWith) {
         moved += change > 0 ? 1 : 0;
     }
     EXPECT_GT(moved, 0);
+}
+
+TEST(PluginTrainingItems, APluginDatasetIsListedReadAndTrainedOn) {
+    const opgraph::Session session = session_with("test_training_items.so");
+    const opgraph::TrainingItems items = opgraph::training_items(session);
+    EXPECT_NE(opgraph::format_item_listing(items, "dataset", "").find("half_plane"),
+              std::string::npos);
+    const std::string yaml = R"(model:
+  inputs: {x: [2]}
+  layers:
+    - {op: dense, units: 2}
+    - {op: softmax}
+training:
+  dataset: {type: half_plane, count: 512}
+  epochs: 3
+  optimizer: {type: adam, learning_rate: 0.05}
+  loss: categorical_crossentropy
+)";
+    const opgraph::ModelFile model =
+        opgraph::parse_model(yaml, "half_plane.yaml", session.ops(), items.specs());
+    opgraph::TrainOptions options;
+    options.items = &items;
+    opgraph::Trainer trainer(model, session.ops(), options);
+    const auto history = trainer.fit();
+    ASSERT_EQ(history.size(), 3u);
+    EXPECT_GE(history.back().val_accuracy, 0.9);
 }
 
 TEST(PluginTrainingItems, ATakenNameIsRefusedNamingThePlugin) {

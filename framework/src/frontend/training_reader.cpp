@@ -180,7 +180,7 @@ TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
         return node;
     };
     if (const YAML::Node node = required("dataset"))
-        if (auto item = read_item(node, "dataset", "dataset", dataset_specs(), {}, ctx))
+        if (auto item = read_item(node, "dataset", "dataset", items.datasets, {}, ctx))
             config.dataset = *item;
     if (const YAML::Node node = required("optimizer"))
         if (auto item = read_item(node, "optimizer", "optimizer", items.optimizers, {}, ctx))

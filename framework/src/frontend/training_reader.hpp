@@ -10,7 +10,7 @@
 namespace opgraph::detail {
 
 // Reads and checks every key of the section: the optimizer, the callbacks and their schedules
-// against the types of `items`, the dataset against dataset_specs(), the loss against the
+// against the types of `items`, the dataset against items.datasets, the loss against the
 // ops of category "loss". Problems go to ctx.diagnostics.
 TrainingConfig read_training(const YAML::Node& section, const OpRegistry& ops,
                              const TrainingItemSpecs& items, const ReadContext& ctx);

@@ -192,23 +192,40 @@ void read_attrs(const YAML::Node& map, const Schema& schema,
     // Required attributes an unknown key was taken for ("filter: 32" -> filters): the
     // "did you mean" already says what is missing, so it is not reported a second time.
     std::set<std::string> suggested;
-    for (const auto& kv : map) {
-        const std::string key = scalar_or_empty(kv.first);
-        if (std::find(reserved.begin(), reserved.end(), key) != reserved.end()) continue;
-        const AttrSpec* spec = find_attr(schema, key);
-        if (spec == nullptr) {
-            const std::string match = closest_match(key, known);
-            if (!match.empty()) suggested.insert(match);
-            ctx.diagnostics.add(location_of(kv.first, ctx.file), ctx.node, key,
-                                "unknown attribute" + did_you_mean(key, known));
-            continue;
+    // A key of a nested map is read as "<key>.<sub key>" (a dataset's train: {x: ..., y: ...}).
+    const auto has_nested = [&schema](const std::string& prefix) {
+        return std::any_of(schema.begin(), schema.end(), [&prefix](const AttrSpec& spec) {
+            return spec.name.rfind(prefix + ".", 0) == 0;
+        });
+    };
+    const auto read_map = [&](const YAML::Node& node, const std::string& prefix,
+                              const auto& self) -> void {
+        for (const auto& kv : node) {
+            const std::string key = prefix + scalar_or_empty(kv.first);
+            if (prefix.empty() &&
+                std::find(reserved.begin(), reserved.end(), key) != reserved.end())
+                continue;
+            const YAML::Node& value = kv.second;
+            const AttrSpec* spec = find_attr(schema, key);
+            if (spec == nullptr && value.IsMap() && has_nested(key)) {
+                self(value, key + ".", self);
+                continue;
+            }
+            if (spec == nullptr) {
+                const std::string match = closest_match(key, known);
+                if (!match.empty()) suggested.insert(match);
+                ctx.diagnostics.add(location_of(kv.first, ctx.file), ctx.node, key,
+                                    "unknown attribute" + did_you_mean(key, known));
+                continue;
+            }
+            // An empty value ("filters:") has the position of whatever follows it, often the
+            // next line: point at its key instead.
+            where[key] = location_of(value.IsNull() ? kv.first : value, ctx.file);
+            if (auto read = read_attr_at(value, *spec, ctx, where[key]))
+                out.set(key, std::move(*read));
         }
-        // An empty value ("filters:") has the position of whatever follows it, often the
-        // next line: point at its key instead.
-        const YAML::Node& value = kv.second;
-        where[key] = location_of(value.IsNull() ? kv.first : value, ctx.file);
-        if (auto read = read_attr_at(value, *spec, ctx, where[key])) out.set(key, std::move(*read));
-    }
+    };
+    read_map(map, "", read_map);
     for (const AttrSpec& spec : schema) {
         if (out.has(spec.name) || where.count(spec.name)) continue;
         if (spec.default_value) {

@@ -35,6 +35,7 @@ std::optional<AttrValue> read_attr(const YAML::Node& value, const AttrSpec& spec
 // a "did you mean" over schema and reserved names), missing required ones (unless a
 // misspelling of it was written, which is reported once as unknown), bad values. Fills
 // `out` with every schema attribute (defaults included) and `where` with written positions.
+// A schema attribute named "a.b" is written as key b of a map under key a.
 void read_attrs(const YAML::Node& map, const Schema& schema,
                 const std::vector<std::string>& reserved, const ReadContext& ctx, AttrMap& out,
                 std::map<std::string, SourceLocation>& where);

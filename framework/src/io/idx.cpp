@@ -395,6 +395,46 @@ IdxArray read_idx(const std::filesystem::path& file, const IdxLimits& limits) {
     return array;
 }
 
+namespace {
+
+template <class T>
+void append_as_floats(const IdxArray& array, std::vector<float>& out) {
+    const auto n = static_cast<std::size_t>(array.count());
+    for (std::size_t i = 0; i < n; ++i) {
+        T value;
+        std::memcpy(&value, array.bytes.data() + i * sizeof(T), sizeof(T));
+        out.push_back(static_cast<float>(value));
+    }
+}
+
+}  // namespace
+
+std::vector<float> idx_to_floats(const IdxArray& array) {
+    std::vector<float> out;
+    out.reserve(static_cast<std::size_t>(array.count()));
+    switch (array.type) {
+        case IdxType::u8:
+            append_as_floats<std::uint8_t>(array, out);
+            break;
+        case IdxType::i8:
+            append_as_floats<std::int8_t>(array, out);
+            break;
+        case IdxType::i16:
+            append_as_floats<std::int16_t>(array, out);
+            break;
+        case IdxType::i32:
+            append_as_floats<std::int32_t>(array, out);
+            break;
+        case IdxType::f32:
+            append_as_floats<float>(array, out);
+            break;
+        case IdxType::f64:
+            append_as_floats<double>(array, out);
+            break;
+    }
+    return out;
+}
+
 void check_idx_pair(const IdxArray& images, const IdxArray& labels,
                     const std::filesystem::path& images_file,
                     const std::filesystem::path& labels_file, int num_classes) {

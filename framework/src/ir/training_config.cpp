@@ -17,21 +17,6 @@ std::vector<std::string> item_names(const std::vector<ItemSpec>& specs) {
     return names;
 }
 
-std::vector<ItemSpec> dataset_specs() {
-    return {
-        {"fashion_mnist",
-         "Fashion-MNIST: 60,000 training and 10,000 test images of clothes, 28x28x1, 10 classes",
-         {AttrSpec::optional("dir", std::string(),
-                             "folder of the IDX files; default <data root>/fashion-mnist")},
-         {}},
-        {"mnist",
-         "MNIST: 60,000 training and 10,000 test images of digits, 28x28x1, 10 classes",
-         {AttrSpec::optional("dir", std::string(),
-                             "folder of the IDX files; default <data root>/mnist")},
-         {}},
-    };
-}
-
 Schema training_schema() {
     return {
         AttrSpec::optional("batch_size", std::int64_t{32}).at_least(1).at_most(1 << 20),

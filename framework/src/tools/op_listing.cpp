@@ -98,8 +98,10 @@ std::string format_item_listing(const TrainingItems& items, const std::string& k
         return format_item_listing(kind, items.schedules.specs(), name);
     if (kind == items.callbacks.kind())
         return format_item_listing(kind, items.callbacks.specs(), name);
+    if (kind == items.datasets.kind())
+        return format_item_listing(kind, items.datasets.specs(), name);
     const std::vector<std::string> kinds = {"op", items.optimizers.kind(), items.schedules.kind(),
-                                            items.callbacks.kind()};
+                                            items.callbacks.kind(), items.datasets.kind()};
     std::string hint = did_you_mean(kind, kinds);
     if (hint.empty()) hint = " (kinds: " + attr_value_str(AttrValue{kinds}) + ")";
     throw std::invalid_argument("unknown kind '" + kind + "'" + hint);

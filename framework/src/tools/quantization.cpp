@@ -23,7 +23,10 @@ QuantizeReport quantize_model(const ModelFile& model, const OpRegistry& ops,
     }
     if (options.samples < 1) throw UsageError("--calibration-samples must be >= 1");
     const std::string& loss = model.training->loss;
-    const Dataset train = load_dataset(model.training->dataset, Split::train, options.data_root);
+    const DatasetRegistry builtin = builtin_datasets();
+    const DatasetRegistry& datasets = options.datasets != nullptr ? *options.datasets : builtin;
+    const Dataset train =
+        load_dataset(datasets, model.training->dataset, Split::train, options.data_root);
     QuantizeReport report;
     report.samples = std::min(options.samples, train.size());
 
@@ -54,7 +57,8 @@ QuantizeReport quantize_model(const ModelFile& model, const OpRegistry& ops,
         else if (in && is_quantized(*in))
             ++report.int8_nodes;
     }
-    const Dataset test = load_dataset(model.training->dataset, Split::test, options.data_root);
+    const Dataset test =
+        load_dataset(datasets, model.training->dataset, Split::test, options.data_root);
     report.f32 = f32.evaluate(test);
     report.int8 = int8.evaluate(test);
     return report;

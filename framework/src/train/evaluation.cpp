@@ -6,6 +6,7 @@
 #include "opgraph/op/memory_layout.hpp"
 #include "opgraph/passes/pipeline.hpp"
 #include "opgraph/runtime/weights.hpp"
+#include "opgraph/train/datasets.hpp"
 
 namespace opgraph {
 
@@ -78,6 +79,7 @@ Metrics Evaluator::evaluate(const Dataset& data) {
     Metrics m;
     const std::string& input = graph_.graph.inputs.front().name;
     const std::int64_t classes = main_->shape(graph_.prediction).back();
+    check_fits_model(data, graph_.graph, classes);
     double loss_sum = 0;
     std::int64_t correct = 0;
     for (std::int64_t first = 0; first < data.size(); first += batch_size_) {

@@ -71,14 +71,17 @@ struct Trainer::Impl {
         step = std::make_unique<TrainingStep>(model.graph, config, ops, config.batch_size,
                                               options.threads, config.seed, options.check_numerics,
                                               &items.optimizers);
-        train = load_dataset(config.dataset, Split::train, o.data_root);
+        train = load_dataset(items.datasets, config.dataset, Split::train, o.data_root);
+        check_fits_model(train, model.graph, step->classes());
         if (o.train_limit > 0 && o.train_limit < train.size()) {
             train.labels.resize(static_cast<std::size_t>(o.train_limit));
             train.images.resize(
                 static_cast<std::size_t>(o.train_limit * element_count(train.sample_shape)));
         }
-        if (config.validation != "none")
-            test = load_dataset(config.dataset, Split::test, o.data_root);
+        if (config.validation != "none") {
+            test = load_dataset(items.datasets, config.dataset, Split::test, o.data_root);
+            check_splits(train, test);
+        }
         callbacks = make_callbacks(config.callbacks, items.callbacks, items.schedules);
         shuffle_rng.seed(config.seed);
         loader = std::make_unique<detail::BatchLoader>(train, config.batch_size);

@@ -3,7 +3,7 @@
 namespace opgraph {
 
 TrainingItemSpecs TrainingItems::specs() const {
-    return {optimizers.specs(), schedules.specs(), callbacks.specs()};
+    return {optimizers.specs(), schedules.specs(), callbacks.specs(), datasets.specs()};
 }
 
 }  // namespace opgraph

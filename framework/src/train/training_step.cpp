@@ -145,6 +145,7 @@ ParameterStore& TrainingStep::parameters() { return impl_->parameters; }
 
 const Optimizer& TrainingStep::optimizer() const { return *impl_->optimizer; }
 
+std::int64_t TrainingStep::classes() const { return impl_->classes; }
 std::int64_t TrainingStep::iteration() const { return impl_->iteration; }
 
 void TrainingStep::set_iteration(std::int64_t iteration) { impl_->iteration = iteration; }

@@ -58,6 +58,9 @@ struct IdxLimits {
 // data bytes than its header announces (for gzip: in the decompressed stream).
 IdxArray read_idx(const std::filesystem::path& file, const IdxLimits& limits = {});
 
+// Every element of `array` as a float (u8 0..255 as 0..255: no scaling).
+std::vector<float> idx_to_floats(const IdxArray& array);
+
 // Checks that `images` (read from images_file) and `labels` (read from labels_file) form a
 // classification data set: images rank 3 u8 (count x rows x cols), labels rank 1 u8, the same
 // number of items, and every label < num_classes. Throws DataError naming both files (and, for

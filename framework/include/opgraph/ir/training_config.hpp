@@ -74,6 +74,7 @@ struct TrainingItemSpecs {
     std::vector<ItemSpec> optimizers;
     std::vector<ItemSpec> schedules;
     std::vector<ItemSpec> callbacks;
+    std::vector<ItemSpec> datasets;
 };
 
 // The spec named `name`, or null.
@@ -81,8 +82,6 @@ const ItemSpec* find_item_spec(const std::vector<ItemSpec>& specs, const std::st
 // The specs' names, sorted.
 std::vector<std::string> item_names(const std::vector<ItemSpec>& specs);
 
-// The datasets io/dataset.hpp loads (mnist, fashion_mnist), with their schemas.
-std::vector<ItemSpec> dataset_specs();
 // The keys of the training section itself (batch_size, epochs, ...), scalars only.
 Schema training_schema();
 std::vector<std::string> metric_names();

@@ -18,8 +18,9 @@
  *    OpDef::in_place; KernelContext::forward removed; register_training_items
  * 5: element types (OpDef::dtypes, infer_dtypes; Node::dtype)
  * 6: OpDef::optional_inputs, sums_inputs, fuses_residual (the fuse_residual_add pass)
- * 7: AffineSide::after_activation (maps folded after a fused activation, as post-ops) */
-#define OPGRAPH_PLUGIN_ABI_VERSION 7u
+ * 7: AffineSide::after_activation (maps folded after a fused activation, as post-ops)
+ * 8: TrainingItems::datasets (dataset types from plugins) */
+#define OPGRAPH_PLUGIN_ABI_VERSION 8u
 #define OPGRAPH_PLUGIN_ENTRY_SYMBOL "opgraph_plugin_entry"
 
 #ifdef __cplusplus

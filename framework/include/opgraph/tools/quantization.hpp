@@ -14,6 +14,7 @@
 #include "opgraph/passes/quantization.hpp"
 #include "opgraph/runtime/calibration.hpp"
 #include "opgraph/runtime/threads.hpp"
+#include "opgraph/train/datasets.hpp"
 #include "opgraph/train/evaluation.hpp"
 
 namespace opgraph {
@@ -26,6 +27,7 @@ struct QuantizeOptions {
     CalibrationMethod method = CalibrationMethod::minmax;
     std::int64_t batch_size = 128;
     ThreadConfig threads;
+    const DatasetRegistry* datasets = nullptr;  // the dataset types; null: the built-in ones
 };
 
 struct QuantizeReport {

@@ -50,6 +50,8 @@ public:
     StepResult run(const float* images, const std::int32_t* labels, std::int64_t count, double lr);
 
     std::int64_t batch_size() const;
+    // The classes the model predicts: the last dimension of its prediction.
+    std::int64_t classes() const;
     // The program of full batches: parameters and batch-norm statistics live here
     // (params(), read(), write(), profile()).
     Program& program();
