@@ -36,6 +36,11 @@ Schema preprocessing_schema();
 std::filesystem::path dataset_file(const ConfigItem& item, const std::string& name,
                                    const std::filesystem::path& root);
 
+// The shape of one sample of an array of `dims` (count first): rank 2 (count, features),
+// 3 (count, height, width: grey images get one channel) or 4 (count, height, width,
+// channels). Throws DataError naming `source` for another rank.
+Shape sample_shape_of(const std::vector<std::int64_t>& dims, const std::string& source);
+
 // The samples and labels read from `x_source` and `y_source` (file names for messages) as a
 // classification data set: count(x) = |labels| x element_count(sample_shape), every label a
 // whole number >= 0 (and < classes when the classes attribute is set); `attrs`'s

@@ -44,6 +44,36 @@ std::filesystem::path dataset_file(const ConfigItem& item, const std::string& na
     return file;
 }
 
+namespace detail {
+
+Schema split_files_schema(const std::string& what) {
+    return {
+        AttrSpec::required("train.x", AttrType::string, what + " of the training samples"),
+        AttrSpec::required("train.y", AttrType::string, what + " of their class indices"),
+        AttrSpec::optional("test.x", std::string(), what + " of the test samples"),
+        AttrSpec::optional("test.y", std::string(), what + " of their class indices"),
+    };
+}
+
+void check_split_files(const ConfigItem& item, Split split) {
+    const std::string key = split_key(split);
+    if (item.attrs.get_string(key + ".x").empty() || item.attrs.get_string(key + ".y").empty())
+        throw DataError(item.where.str() + ": dataset '" + item.type + "' has no " + key +
+                        " split: set " + key + ": {x: ..., y: ...} or validation: none");
+}
+
+}  // namespace detail
+
+Shape sample_shape_of(const std::vector<std::int64_t>& dims, const std::string& source) {
+    if (dims.size() < 2 || dims.size() > 4)
+        throw DataError(source +
+                        ": samples must be an array of rank 2 to 4 (count first), got rank " +
+                        std::to_string(dims.size()));
+    Shape shape(dims.begin() + 1, dims.end());
+    if (dims.size() == 3) shape = {dims[1], dims[2], 1};  // (height, width) images: one channel
+    return shape;
+}
+
 namespace {
 
 // mean or std as one value per channel: one given value for all, or exactly `channels`.
