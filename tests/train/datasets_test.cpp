@@ -112,6 +112,71 @@ TEST(Datasets, AnIdxSetFromTheTrainingSectionTrainsAModel) {
     EXPECT_GE(history.back().val_accuracy, 0.9) << log.str();
 }
 
+// Runs `fn`, expecting a DataError whose message holds every one of `parts`.
+template <class Fn>
+void expect_data_error(Fn fn, const std::vector<std::string>& parts) {
+    try {
+        fn();
+        FAIL() << "no DataError";
+    } catch (const opgraph::DataError& e) {
+        EXPECT_EQ(e.exit_code(), opgraph::ExitCode::invalid_data);
+        for (const std::string& part : parts)
+            EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+                << "'" << part << "' not in: " << e.what();
+    }
+}
+
+// A .npy file of `shape`, float32 ('<f4') or int64 ('<i8') elements, version 1.0 header.
+void write_npy(const fs::path& file, const std::vector<std::int64_t>& shape,
+               const std::vector<float>& values, bool int64) {
+    std::string dims;
+    for (const std::int64_t d : shape) dims += std::to_string(d) + ", ";
+    std::string header = std::string("{'descr': '") + (int64 ? "<i8" : "<f4") +
+                         "', 'fortran_order': False, 'shape': (" + dims + "), }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::ofstream out(file, std::ios::binary);
+    out.write("\x93NUMPY\x01\x00", 8);
+    const auto length = static_cast<std::uint16_t>(header.size());
+    out.put(static_cast<char>(length & 0xff));
+    out.put(static_cast<char>(length >> 8));
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    for (const float v : values) {
+        if (int64) {
+            const auto i = static_cast<std::int64_t>(v);
+            out.write(reinterpret_cast<const char*>(&i), sizeof i);  // little-endian host
+        } else {
+            out.write(reinterpret_cast<const char*>(&v), sizeof v);
+        }
+    }
+}
+
+TEST(Datasets, AnNpySetFromTheTrainingSectionTrainsAModel) {
+    const fs::path dir = temp_dir("npy_trains");
+    const Synthetic train = synthetic(400, 3), test = synthetic(200, 4);
+    write_npy(dir / "x_train.npy", {400, 2}, train.x, false);
+    write_npy(dir / "y_train.npy", {400}, train.y, true);
+    write_npy(dir / "x_test.npy", {200, 2}, test.x, false);
+    write_npy(dir / "y_test.npy", {200}, test.y, true);
+    const opgraph::ModelFile model =
+        parse(model_yaml("{type: npy, train: {x: x_train.npy, y: y_train.npy}, "
+                         "test: {x: x_test.npy, y: y_test.npy}}"));
+    opgraph::TrainOptions options;
+    options.data_root = dir;
+    std::ostringstream log;
+    options.out = &log;
+    opgraph::Trainer trainer(model, ops(), options);
+    const auto history = trainer.fit();
+    ASSERT_EQ(history.size(), 4u);
+    EXPECT_GE(history.back().val_accuracy, 0.9) << log.str();
+    // A truncated array is refused naming the file, before training starts.
+    write_npy(dir / "short.npy", {400, 2}, std::vector<float>(10, 0.f), false);
+    const opgraph::ModelFile truncated =
+        parse(model_yaml("{type: npy, train: {x: short.npy, y: y_train.npy}}"));
+    expect_data_error([&] { opgraph::Trainer(truncated, ops(), options); },
+                      {"short.npy", "truncated"});
+}
+
 TEST(Datasets, ClassesComeFromTheLabelsAndPreprocessingApplies) {
     const fs::path dir = temp_dir("preprocess");
     write_idx(dir / "x.idx", {3, 2, 2}, {0, 255, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100}, true);
@@ -127,20 +192,6 @@ TEST(Datasets, ClassesComeFromTheLabelsAndPreprocessingApplies) {
     EXPECT_FLOAT_EQ(data.images[0], (0 * 0.1f - 1) / 2);
     EXPECT_FLOAT_EQ(data.images[1], (255 * 0.1f - 1) / 2);
     EXPECT_EQ(data.labels, (std::vector<std::int32_t>{0, 4, 2}));
-}
-
-// Runs `fn`, expecting a DataError whose message holds every one of `parts`.
-template <class Fn>
-void expect_data_error(Fn fn, const std::vector<std::string>& parts) {
-    try {
-        fn();
-        FAIL() << "no DataError";
-    } catch (const opgraph::DataError& e) {
-        EXPECT_EQ(e.exit_code(), opgraph::ExitCode::invalid_data);
-        for (const std::string& part : parts)
-            EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-                << "'" << part << "' not in: " << e.what();
-    }
 }
 
 TEST(Datasets, LabelsThatAreNoClassIndexNameTheFileAndTheSample) {

@@ -1,7 +1,7 @@
 // The registry of dataset types a training section's `dataset:` names, declared as optimizers
 // are (opgraph/train/item_registry.hpp): each type is one DatasetDef {name, doc, schema,
 // factory} in its own file (framework/src/train/datasets/), and a plugin adds its own through
-// TrainingItems. Built in: mnist and fashion_mnist (IDX presets), idx, npy and csv.
+// TrainingItems. Built in: mnist and fashion_mnist (IDX presets), idx and npy.
 //
 // What the types share, and a plugin's type may use too: file paths relative to the data
 // root, the preprocessing attributes (scale, normalize: {mean, std} per channel) and the
@@ -22,7 +22,7 @@ namespace opgraph {
 using DatasetDef = ItemDef<Dataset, Split, const std::filesystem::path&>;
 using DatasetRegistry = ItemRegistry<Dataset, Split, const std::filesystem::path&>;
 
-// A registry holding mnist, fashion_mnist, idx, npy and csv, built on each call.
+// A registry holding mnist, fashion_mnist, idx and npy, built on each call.
 DatasetRegistry builtin_datasets();
 
 // The attributes every built-in type has besides its files: scale (each value is multiplied

@@ -11,6 +11,7 @@ namespace opgraph::detail {
 DatasetDef mnist_dataset();          // mnist.cpp
 DatasetDef fashion_mnist_dataset();  // mnist.cpp
 DatasetDef idx_dataset();            // idx_dataset.cpp
+DatasetDef npy_dataset();            // npy_dataset.cpp
 
 // "train" or "test": the key of a split's files in a dataset item.
 inline std::string split_key(Split split) { return split == Split::train ? "train" : "test"; }

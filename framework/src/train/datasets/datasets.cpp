@@ -15,6 +15,7 @@ DatasetRegistry builtin_datasets() {
     registry.add(detail::mnist_dataset());
     registry.add(detail::fashion_mnist_dataset());
     registry.add(detail::idx_dataset());
+    registry.add(detail::npy_dataset());
     return registry;
 }
 
